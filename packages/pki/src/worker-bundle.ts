@@ -1,0 +1,160 @@
+import { mkdtemp, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { swarmError } from '@swarm/errors';
+import type { CertifiedKey } from './certificates.js';
+import { identityOf } from './identity.js';
+import { assertHostName } from './names.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, ensurePrivateDir, writeFileAtomic } from './secure-files.js';
+import { chmod } from 'node:fs/promises';
+
+/** `host.json` of a worker bundle: who this worker is and where it listens. */
+export interface HostInfo {
+  readonly name: string;
+  readonly trustDomain: string;
+  readonly address: string;
+  readonly agentPort: number;
+  readonly updaterPort: number;
+}
+
+/** A worker bundle: what `swarm enroll` hands to a worker (SPEC.md §3). */
+export interface WorkerBundle {
+  readonly host: HostInfo;
+  readonly caPem: string;
+  readonly agent: CertifiedKey;
+  /** Present when enrolled with `--updater`. */
+  readonly updater: CertifiedKey | null;
+}
+
+/** File names inside a bundle directory. */
+export const BUNDLE_FILES = {
+  ca: 'ca.crt',
+  host: 'host.json',
+  agentCert: 'agent.crt',
+  agentKey: 'agent.key',
+  updaterCert: 'updater.crt',
+  updaterKey: 'updater.key',
+} as const;
+
+/**
+ * Write a bundle to `dir` all at once: the files go to a fresh sibling directory that is
+ * renamed into place, so a failure leaves no partial bundle. `dir` must not exist or be empty.
+ * Keys are 0600, the directory 0700.
+ */
+export async function writeWorkerBundle(dir: string, bundle: WorkerBundle): Promise<void> {
+  const target = resolve(dir);
+  const parent = dirname(target);
+  let tmp: string | undefined;
+  try {
+    if (await isNonEmptyDir(target)) {
+      throw swarmError('SWARM_ERR_ENROLL_OUT_UNWRITABLE', `${target} already exists and is not empty`);
+    }
+    await ensurePrivateDir(parent).catch(async () => {
+      // The parent may be someone else's directory (e.g. /tmp): it only has to exist.
+      await stat(parent);
+    });
+    tmp = await mkdtemp(join(parent, `.${basename(target)}.partial-`));
+    await chmod(tmp, PRIVATE_DIR_MODE);
+    await writeFileAtomic(join(tmp, BUNDLE_FILES.ca), bundle.caPem, 0o644);
+    await writeFileAtomic(join(tmp, BUNDLE_FILES.host), `${JSON.stringify(bundle.host, null, 2)}\n`, 0o644);
+    await writeFileAtomic(join(tmp, BUNDLE_FILES.agentCert), bundle.agent.certPem, 0o644);
+    await writeFileAtomic(join(tmp, BUNDLE_FILES.agentKey), bundle.agent.keyPem, PRIVATE_FILE_MODE);
+    if (bundle.updater) {
+      await writeFileAtomic(join(tmp, BUNDLE_FILES.updaterCert), bundle.updater.certPem, 0o644);
+      await writeFileAtomic(join(tmp, BUNDLE_FILES.updaterKey), bundle.updater.keyPem, PRIVATE_FILE_MODE);
+    }
+    await rename(tmp, target);
+    tmp = undefined;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'SWARM_ERR_ENROLL_OUT_UNWRITABLE') throw err;
+    throw swarmError('SWARM_ERR_ENROLL_OUT_UNWRITABLE', `cannot write the bundle to ${target}: ${(err as Error).message}`, {}, { cause: err });
+  } finally {
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+async function isNonEmptyDir(path: string): Promise<boolean> {
+  try {
+    const s = await stat(path);
+    if (!s.isDirectory()) return true;
+    return (await readdir(path)).length > 0;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/**
+ * Read and check a bundle: host.json is well formed, the certificates carry the identities
+ * host.json names, and the updater pair is present when `requireUpdater` is set.
+ */
+export async function readWorkerBundle(dir: string, options: { requireUpdater?: boolean } = {}): Promise<WorkerBundle> {
+  const file = (name: string) => join(dir, name);
+  const read = async (name: string, optional = false): Promise<string | null> => {
+    try {
+      return await readFile(file(name), 'utf8');
+    } catch (err) {
+      if (optional && (err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw swarmError('SWARM_ERR_BUNDLE_INVALID', `cannot read ${file(name)}: ${(err as Error).message}`);
+    }
+  };
+  const host = parseHostInfo((await read(BUNDLE_FILES.host))!, file(BUNDLE_FILES.host));
+  const caPem = (await read(BUNDLE_FILES.ca))!;
+  const agent = { certPem: (await read(BUNDLE_FILES.agentCert))!, keyPem: (await read(BUNDLE_FILES.agentKey))! };
+  const updaterCert = await read(BUNDLE_FILES.updaterCert, true);
+  const updaterKey = await read(BUNDLE_FILES.updaterKey, true);
+  if ((updaterCert === null) !== (updaterKey === null)) {
+    throw swarmError('SWARM_ERR_BUNDLE_INVALID', `${dir} has only one of updater.crt and updater.key`);
+  }
+  if (options.requireUpdater && updaterCert === null) {
+    throw swarmError('SWARM_ERR_BUNDLE_INVALID', `${dir} has no updater certificate: enroll the host with --updater`);
+  }
+  const updater = updaterCert !== null ? { certPem: updaterCert, keyPem: updaterKey! } : null;
+  checkIdentity(agent.certPem, host, 'agent', dir);
+  if (updater) checkIdentity(updater.certPem, host, 'updater', dir);
+  return { host, caPem, agent, updater };
+}
+
+function checkIdentity(certPem: string, host: HostInfo, role: 'agent' | 'updater', dir: string): void {
+  let identity;
+  try {
+    identity = identityOf(certPem, host.trustDomain);
+  } catch (err) {
+    throw swarmError('SWARM_ERR_BUNDLE_INVALID', `${dir}/${role}.crt: ${(err as Error).message}`);
+  }
+  if (identity.role !== role || identity.host !== host.name) {
+    throw swarmError('SWARM_ERR_BUNDLE_INVALID', `${dir}/${role}.crt is ${identity.uri}, not the ${role} of ${host.name}`);
+  }
+}
+
+function parseHostInfo(text: string, path: string): HostInfo {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw swarmError('SWARM_ERR_BUNDLE_INVALID', `${path} is not JSON: ${(err as Error).message}`);
+  }
+  const o = (raw ?? {}) as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const key of ['name', 'trustDomain', 'address'] as const) {
+    if (typeof o[key] !== 'string' || o[key] === '') problems.push(`${key} must be a non-empty string`);
+  }
+  for (const key of ['agentPort', 'updaterPort'] as const) {
+    const v = o[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) problems.push(`${key} must be a port number`);
+  }
+  if (typeof o.name === 'string') {
+    try {
+      assertHostName(o.name);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
+  if (problems.length > 0) throw swarmError('SWARM_ERR_BUNDLE_INVALID', `${path}: ${problems.join('; ')}`, { problems });
+  return {
+    name: o.name as string,
+    trustDomain: o.trustDomain as string,
+    address: o.address as string,
+    agentPort: o.agentPort as number,
+    updaterPort: o.updaterPort as number,
+  };
+}
