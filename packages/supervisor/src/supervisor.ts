@@ -1,0 +1,198 @@
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { Logger } from '@swarm/log';
+import { waitForVersion, type HealthEndpoint } from './health-check.js';
+import { acquireSelfLock } from './self-lock.js';
+import {
+  currentReleaseId,
+  flipCurrent,
+  pruneReleases,
+  readSelfState,
+  selfDirPaths,
+  writeSelfState,
+  type SelfState,
+} from './self-dir.js';
+import { exited, isSelfUpdateRequest, startUpdaterProcess, stopProcess, type SelfUpdateRequest } from './updater-process.js';
+
+/** Options of {@link runSupervisor}. */
+export interface SupervisorOptions {
+  /** The self directory; `current` must already point at a release (see the CLI's seeding). */
+  readonly selfDir: string;
+  /** Flags for every updater it starts (the `swarm updater` flags). */
+  readonly updaterArgs: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+  /** Where the new updater must answer `GET /health` with its version. */
+  readonly health: HealthEndpoint;
+  /** How long a new updater has to come up (default 30 s). */
+  readonly switchDeadlineMs?: number;
+  /** SIGTERM grace before SIGKILL when stopping an updater (default 10 s). */
+  readonly stopGraceMs?: number;
+  /** Updater releases retained (default 2: active and prev). */
+  readonly keep?: number;
+  readonly log: Logger;
+  /** Stop supervising: the updater is stopped, the agent keeps running. */
+  readonly signal?: AbortSignal;
+}
+
+const MIN_BACKOFF_MS = 500;
+const MAX_BACKOFF_MS = 30_000;
+/** An updater that ran this long is considered stable: the crash backoff starts over. */
+const STABLE_MS = 60_000;
+
+/**
+ * The supervisor: the bootloader of a worker's updater, and the only part a self-update
+ * does not replace. It runs the updater from `<self-dir>/current`, restarts it when it
+ * crashes, and performs self-updates:
+ *
+ * INVARIANTS
+ * - Exactly one updater process runs at a time (the old one has exited before the new starts).
+ * - `current` always names a complete release: the running updater verified and extracted
+ *   the new release before asking for the switch; the flip is one rename(2).
+ * - A switch is journaled (`switching`) before the flip and cleared only once the new
+ *   updater answered `/health` with its version, or the old one is back: a supervisor killed
+ *   mid-switch goes back to the old release when it starts again.
+ * - If the new updater does not come up within the deadline, the previous one is started
+ *   again and `lastSelfUpdate` records the failure and its reason (SPEC.md §6.8).
+ * - The agent is never touched: it runs in its own process group; each updater adopts it.
+ */
+export async function runSupervisor(options: SupervisorOptions): Promise<void> {
+  const paths = selfDirPaths(options.selfDir);
+  const log = options.log;
+  const grace = options.stopGraceMs ?? 10_000;
+  const lock = await acquireSelfLock(paths.lock);
+  try {
+    let state = await recoverInterruptedSwitch(paths, await readSelfState(paths), log);
+    let backoff = MIN_BACKOFF_MS;
+    let child: ChildProcess | null = null;
+    let startedAt = 0;
+    while (!options.signal?.aborted) {
+      if (!child) {
+        const id = await currentReleaseId(paths);
+        if (!id) throw new Error(`${paths.current} does not exist: the self directory was not seeded`);
+        child = await start(id);
+        startedAt = Date.now();
+      }
+      const event = await nextEvent(child, options.signal);
+      if (event.type === 'abort') break;
+      if (event.type === 'self-update') {
+        ({ child, state } = await selfUpdate(child, event.request, state));
+        startedAt = Date.now();
+        backoff = MIN_BACKOFF_MS;
+        continue;
+      }
+      // The updater died on its own: restart it, backing off while it keeps dying.
+      child = null;
+      if (Date.now() - startedAt > STABLE_MS) backoff = MIN_BACKOFF_MS;
+      log.warn({ exit: event.exit, restartInMs: backoff }, 'updater exited; restarting it');
+      await sleep(backoff, options.signal);
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+    }
+    if (child) await stopProcess(child, grace);
+  } finally {
+    await lock.release();
+  }
+
+  async function start(id: string): Promise<ChildProcess> {
+    const child = await startUpdaterProcess({ releaseDir: join(paths.releases, id), args: options.updaterArgs, env: options.env });
+    log.info({ release: id, pid: child.pid }, 'updater started');
+    return child;
+  }
+
+  /** Stop `old`, flip to the new release, prove it, or fall back. Returns the updater now running. */
+  async function selfUpdate(
+    old: ChildProcess,
+    request: SelfUpdateRequest,
+    before: SelfState,
+  ): Promise<{ child: ChildProcess; state: SelfState }> {
+    const from = await currentReleaseId(paths);
+    const startedAt = new Date().toISOString();
+    log.info({ from, to: request.id, version: request.version }, 'self-update: switching updater');
+    await writeSelfState(paths, { ...before, switching: { from, to: request.id, version: request.version, startedAt } });
+    await stopProcess(old, grace);
+    await flipCurrent(paths, request.id);
+    const next = await start(request.id);
+    const reason = await waitForVersion(options.health, request.version, options.switchDeadlineMs ?? 30_000, exited(next));
+    const record = { from, to: request.id, version: request.version, startedAt };
+    if (reason === null) {
+      const state: SelfState = {
+        active: request.id,
+        prev: from,
+        switching: null,
+        lastSelfUpdate: { ...record, outcome: 'succeeded', finishedAt: new Date().toISOString() },
+      };
+      await writeSelfState(paths, state);
+      await pruneReleases(paths, state, options.keep ?? 2);
+      log.info({ to: request.id }, 'self-update succeeded');
+      return { child: next, state };
+    }
+    log.error({ to: request.id, reason }, 'self-update failed; starting the previous updater again');
+    await stopProcess(next, grace);
+    if (from) await flipCurrent(paths, from);
+    const state: SelfState = {
+      active: from,
+      prev: before.prev,
+      switching: null,
+      lastSelfUpdate: { ...record, outcome: 'failed', reason, finishedAt: new Date().toISOString() },
+    };
+    await writeSelfState(paths, state);
+    return { child: from ? await start(from) : next, state };
+  }
+}
+
+type Event =
+  | { type: 'abort' }
+  | { type: 'exit'; exit: number | NodeJS.Signals }
+  | { type: 'self-update'; request: SelfUpdateRequest };
+
+function nextEvent(child: ChildProcess, signal: AbortSignal | undefined): Promise<Event> {
+  return new Promise((resolve) => {
+    const onMessage = (message: unknown) => {
+      if (isSelfUpdateRequest(message)) finish({ type: 'self-update', request: message });
+    };
+    const onAbort = () => finish({ type: 'abort' });
+    const finish = (event: Event) => {
+      child.off('message', onMessage);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(event);
+    };
+    child.on('message', onMessage);
+    void exited(child).then((exit) => finish({ type: 'exit', exit }));
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+async function recoverInterruptedSwitch(paths: ReturnType<typeof selfDirPaths>, state: SelfState, log: Logger): Promise<SelfState> {
+  const switching = state.switching;
+  if (!switching) return state;
+  log.warn({ switching }, 'the supervisor stopped during a self-update; going back to the previous updater');
+  if (switching.from) await flipCurrent(paths, switching.from);
+  const recovered: SelfState = {
+    active: switching.from,
+    prev: state.prev,
+    switching: null,
+    lastSelfUpdate: {
+      outcome: 'failed',
+      from: switching.from,
+      to: switching.to,
+      version: switching.version,
+      reason: 'interrupted: the supervisor stopped during the switch',
+      startedAt: switching.startedAt,
+      finishedAt: new Date().toISOString(),
+    },
+  };
+  await writeSelfState(paths, recovered);
+  return recovered;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

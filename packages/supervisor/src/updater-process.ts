@@ -1,0 +1,63 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile, realpath } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** A message the running updater sends its supervisor over the IPC channel. */
+export interface SelfUpdateRequest {
+  readonly type: 'swarm:self-update';
+  /** Release id, already extracted and verified under `<self-dir>/releases/<id>`. */
+  readonly id: string;
+  readonly version: string;
+}
+
+export function isSelfUpdateRequest(message: unknown): message is SelfUpdateRequest {
+  const m = message as Partial<SelfUpdateRequest> | null;
+  return m !== null && typeof m === 'object' && m.type === 'swarm:self-update' && typeof m.id === 'string' && typeof m.version === 'string';
+}
+
+/** Options for starting one updater process from a release directory. */
+export interface StartOptions {
+  /** The release directory (resolved, not through `current`). */
+  readonly releaseDir: string;
+  /** Flags passed to the updater after the release's own `start` arguments. */
+  readonly args: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Start the updater of a release: its `release.json` `start`, from its directory, with an IPC
+ * channel (the updater asks for a self-update through it, and exits when it closes, so an
+ * updater never outlives its supervisor). `node` is this Node binary: a service manager's
+ * PATH need not contain it.
+ */
+export async function startUpdaterProcess(options: StartOptions): Promise<ChildProcess> {
+  const dir = await realpath(options.releaseDir);
+  const manifest = JSON.parse(await readFile(join(dir, 'release.json'), 'utf8')) as { start?: unknown };
+  const start = manifest.start;
+  if (!Array.isArray(start) || start.length === 0 || !start.every((s) => typeof s === 'string')) {
+    throw new Error(`${dir}/release.json has no valid start command`);
+  }
+  const [command, ...args] = start as string[];
+  return spawn(command === 'node' ? process.execPath : command!, [...args, ...options.args], {
+    cwd: dir,
+    env: options.env,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+/** Resolves with the exit code (or signal) once the process has exited. */
+export function exited(child: ChildProcess): Promise<number | NodeJS.Signals> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  if (child.signalCode !== null) return Promise.resolve(child.signalCode);
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 1)));
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+export async function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = exited(child);
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await gone;
+  clearTimeout(timer);
+}
