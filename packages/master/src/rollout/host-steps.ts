@@ -1,0 +1,150 @@
+import { isSwarmError, swarmError, type SwarmError } from '@swarm/errors';
+import type { Release, UpdaterClient, UpdaterHealth, UpdaterTarget, UploadSource } from '@swarm/client';
+import type { HostPhase, HostResult, Outcome } from './outcome.js';
+
+/** What every per-host step receives. */
+export interface HostContext {
+  readonly client: UpdaterClient;
+  readonly target: UpdaterTarget;
+  /** Aborts the host's in-flight call (the second Ctrl-C), not just the scheduling. */
+  readonly signal: AbortSignal;
+  readonly onPhase: (phase: HostPhase) => void;
+  readonly onProgress: (bytesSent: number) => void;
+}
+
+/** A release to push: the packed tarball and what `swarm pack` printed about it. */
+export interface PackedRelease extends UploadSource {
+  readonly name: string;
+  readonly version: string;
+}
+
+/** Options of {@link updateHost}. */
+export interface UpdateHostOptions {
+  /** The application release (absent when only the updater is upgraded). */
+  readonly release: PackedRelease | null;
+  /** Also upgrade the updater to this release, after the application succeeded. */
+  readonly self: PackedRelease | null;
+  /** Push even when the host already runs the release. */
+  readonly force: boolean;
+  /** How long to wait for a new updater to report its version (default 60 s). */
+  readonly selfDeadlineMs?: number;
+}
+
+/**
+ * One host's update: read its state, skip it when it already runs the release, push, and
+ * classify the answer. Never throws: every failure becomes a result with a code.
+ */
+export async function updateHost(ctx: HostContext, options: UpdateHostOptions): Promise<HostResult> {
+  const started = Date.now();
+  const result = (outcome: Outcome, release: Release | null, error: SwarmError | null): HostResult => ({
+    host: ctx.target.host,
+    outcome,
+    release: release ?? null,
+    durationMs: Date.now() - started,
+    error: error ? { code: error.code, message: error.message } : null,
+  });
+
+  let health: UpdaterHealth;
+  try {
+    ctx.onPhase('checking');
+    health = await ctx.client.health(ctx.target, { signal: ctx.signal });
+  } catch (err) {
+    return result('failed', null, asSwarmError(err));
+  }
+
+  let active = health.active;
+  let changed = false;
+  if (options.release) {
+    if (options.force || active?.sha256 !== options.release.sha256) {
+      try {
+        ctx.onPhase('uploading');
+        const body = await ctx.client.update(ctx.target, upload(options.release, ctx));
+        active = body.active ?? body.release ?? null;
+        changed = true;
+      } catch (err) {
+        const error = asSwarmError(err);
+        const after = releaseIn(error.details.active) ?? active;
+        // The release was activated, failed its probe, and the previous one is back.
+        const outcome = error.code === 'SWARM_ERR_RELEASE_PROBE_FAILED' ? 'rolled_back' : 'failed';
+        return result(outcome, after, error);
+      }
+    }
+  }
+
+  if (options.self && (options.force || health.version !== options.self.version)) {
+    try {
+      await selfUpdate(ctx, options.self, options.selfDeadlineMs ?? 60_000);
+      changed = true;
+    } catch (err) {
+      return result('failed', active, asSwarmError(err));
+    }
+  }
+  return result(changed ? 'updated' : 'up_to_date', active, null);
+}
+
+/**
+ * Push an updater release and wait until the host reports its version — or reports a
+ * failed self-update, or the deadline passes. A dropped connection proves nothing either
+ * way, so only `/health` decides.
+ */
+async function selfUpdate(ctx: HostContext, self: PackedRelease, deadlineMs: number): Promise<void> {
+  ctx.onPhase('uploading');
+  const accepted = await ctx.client.updateSelf(ctx.target, upload(self, ctx));
+  const expected = typeof accepted.id === 'string' ? accepted.id : null;
+  ctx.onPhase('applying');
+  const deadline = Date.now() + deadlineMs;
+  let last = 'the updater did not answer /health';
+  while (Date.now() < deadline) {
+    if (ctx.signal.aborted) throw swarmError('SWARM_ERR_ROLLOUT_INTERRUPTED');
+    try {
+      const health = await ctx.client.health(ctx.target, { signal: ctx.signal });
+      if (health.version === self.version) return;
+      const report = health.lastSelfUpdate as { outcome?: unknown; to?: unknown; reason?: unknown } | null;
+      if (report?.outcome === 'failed' && (expected === null || report.to === expected)) {
+        throw swarmError('SWARM_ERR_SELF_UPDATE_FAILED', `the new updater did not come up: ${String(report.reason ?? 'no reason given')}`, {
+          lastSelfUpdate: report,
+        });
+      }
+      last = `the host still reports updater version ${health.version}`;
+    } catch (err) {
+      if (isSwarmError(err) && err.code === 'SWARM_ERR_SELF_UPDATE_FAILED') throw err;
+      if (isSwarmError(err) && err.code === 'SWARM_ERR_ROLLOUT_INTERRUPTED') throw err;
+      last = (err as Error).message; // the updater is restarting: keep polling
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw swarmError('SWARM_ERR_SELF_UPDATE_FAILED', `no updater ${self.version} within ${deadlineMs} ms: ${last}`);
+}
+
+/** One host's rollback to its previous release. */
+export async function rollbackHost(ctx: HostContext): Promise<HostResult> {
+  const started = Date.now();
+  ctx.onPhase('rolling-back');
+  try {
+    const body = await ctx.client.rollback(ctx.target, { signal: ctx.signal });
+    return { host: ctx.target.host, outcome: 'rolled_back', release: body.active ?? null, durationMs: Date.now() - started, error: null };
+  } catch (err) {
+    const error = asSwarmError(err);
+    return {
+      host: ctx.target.host,
+      outcome: 'failed',
+      release: releaseIn(error.details.active),
+      durationMs: Date.now() - started,
+      error: { code: error.code, message: error.message },
+    };
+  }
+}
+
+function upload(release: PackedRelease, ctx: HostContext) {
+  return { file: release.file, sha256: release.sha256, size: release.size, signal: ctx.signal, onProgress: ctx.onProgress };
+}
+
+function releaseIn(value: unknown): Release | null {
+  const r = value as Partial<Release> | null | undefined;
+  return r && typeof r.id === 'string' && typeof r.sha256 === 'string' ? (r as Release) : null;
+}
+
+function asSwarmError(err: unknown): SwarmError {
+  if (isSwarmError(err)) return err;
+  return swarmError('SWARM_ERR_UPDATER_INTERNAL', (err as Error)?.message ?? String(err), {}, { cause: err });
+}

@@ -1,0 +1,74 @@
+import type { UpdaterClient } from '@swarm/client';
+import { isSwarmError } from '@swarm/errors';
+import type { HostRecord } from '@swarm/registry';
+import type { PackedRelease } from './host-steps.js';
+import { targetOf, type RolloutPolicy } from './rollout.js';
+
+/** One host in a dry-run plan. */
+export interface PlannedHost {
+  readonly host: string;
+  /** 1-based position in the rollout. */
+  readonly order: number;
+  readonly stage: 'canary' | 'rest';
+  readonly reachable: boolean;
+  /** Already on the release's digest (so `up_to_date` unless `--force`). */
+  readonly upToDate: boolean;
+  readonly active: { readonly id: string; readonly version: string; readonly sha256: string } | null;
+  readonly updaterVersion: string | null;
+  /** What will happen: `update`, `skip (up to date)`, or why it cannot be reached. */
+  readonly action: string;
+  readonly error: { readonly code: string; readonly message: string } | null;
+}
+
+/** What `swarm update --dry-run` prints. */
+export interface RolloutPlan {
+  readonly release: { readonly name: string; readonly version: string; readonly sha256: string; readonly size: number } | null;
+  readonly self: { readonly version: string; readonly sha256: string } | null;
+  readonly policy: RolloutPolicy;
+  readonly hosts: PlannedHost[];
+}
+
+/**
+ * The plan of an update without changing anything: each host's `/health` (read-only, in
+ * parallel), the order, the canary stage, and who is already up to date.
+ */
+export async function planRollout(options: {
+  readonly hosts: readonly HostRecord[];
+  readonly client: UpdaterClient;
+  readonly release: PackedRelease | null;
+  readonly self: PackedRelease | null;
+  readonly force: boolean;
+  readonly policy: RolloutPolicy;
+}): Promise<RolloutPlan> {
+  const { release, self } = options;
+  const hosts = await Promise.all(
+    options.hosts.map(async (host, i): Promise<PlannedHost> => {
+      const stage = i < options.policy.canary ? 'canary' : 'rest';
+      try {
+        const health = await options.client.health(targetOf(host));
+        const upToDate =
+          (!release || health.active?.sha256 === release.sha256) && (!self || health.version === self.version);
+        return {
+          host: host.name,
+          order: i + 1,
+          stage,
+          reachable: true,
+          upToDate,
+          active: health.active ? { id: health.active.id, version: health.active.version, sha256: health.active.sha256 } : null,
+          updaterVersion: health.version,
+          action: upToDate && !options.force ? 'skip (up to date)' : 'update',
+          error: null,
+        };
+      } catch (err) {
+        const error = isSwarmError(err) ? { code: err.code, message: err.message } : { code: 'SWARM_ERR_CLIENT_UNREACHABLE', message: String(err) };
+        return { host: host.name, order: i + 1, stage, reachable: false, upToDate: false, active: null, updaterVersion: null, action: 'fail (unreachable)', error };
+      }
+    }),
+  );
+  return {
+    release: release ? { name: release.name, version: release.version, sha256: release.sha256, size: release.size } : null,
+    self: self ? { version: self.version, sha256: self.sha256 } : null,
+    policy: options.policy,
+    hosts,
+  };
+}

@@ -1,0 +1,116 @@
+import type { UpdaterClient, UpdaterTarget } from '@swarm/client';
+import type { HostRecord, Registry } from '@swarm/registry';
+import { isFailure, type HostResult, type RolloutEvent } from './outcome.js';
+import { rollbackHost, updateHost, type HostContext, type PackedRelease } from './host-steps.js';
+import { schedule } from './schedule.js';
+
+/** Scheduling knobs of a rollout (SPEC.md §7, §8 for the defaults). */
+export interface RolloutPolicy {
+  /** Hosts in flight at once after the canaries (default 4). */
+  readonly concurrency: number;
+  /** Hosts that go first, alone (default 1). */
+  readonly canary: number;
+  /** Stop starting hosts once more than this many failed, over the whole rollout (default 0). */
+  readonly maxFailures: number;
+}
+
+export const DEFAULT_POLICY: RolloutPolicy = { concurrency: 4, canary: 1, maxFailures: 0 };
+
+/** Options of {@link runRollout}. */
+export interface RolloutOptions {
+  readonly kind: 'update' | 'rollback';
+  /** Target hosts, in rollout order. */
+  readonly hosts: readonly HostRecord[];
+  readonly registry: Registry;
+  readonly client: UpdaterClient;
+  /** The application release to push (update only; null for `--self-tarball` alone). */
+  readonly release?: PackedRelease | null;
+  /** The updater release to push after the application (update `--include-self`). */
+  readonly self?: PackedRelease | null;
+  readonly force?: boolean;
+  readonly policy: RolloutPolicy;
+  /** Stop starting new hosts (the first Ctrl-C). */
+  readonly stop?: AbortSignal;
+  /** Abort calls in flight too (the second Ctrl-C). */
+  readonly abort?: AbortSignal;
+  readonly onEvent?: (event: RolloutEvent) => void;
+}
+
+/** What `swarm update` / `swarm rollback` print with `--json` (SPEC.md §7). */
+export interface RolloutResult {
+  readonly release: { readonly name: string; readonly version: string; readonly sha256: string } | null;
+  readonly results: HostResult[];
+}
+
+/** The updater endpoint of an enrolled host; its pin is the recorded updater fingerprint. */
+export function targetOf(host: HostRecord): UpdaterTarget {
+  return { host: host.name, address: host.address, port: host.updaterPort, pin: host.updaterFingerprint };
+}
+
+/**
+ * Run a rollout and record it in the history: the operation is opened before the first
+ * host is contacted, each host's outcome is written as soon as it is known, and the
+ * operation is closed at the end — so a rollout cut short (even by SIGKILL) stays visible.
+ */
+export async function runRollout(options: RolloutOptions): Promise<RolloutResult> {
+  const { registry, policy } = options;
+  const release = options.release ?? options.self ?? null;
+  const releaseRef = release ? { name: release.name, version: release.version, sha256: release.sha256 } : null;
+  const operationId = registry.startOperation({
+    kind: options.kind === 'rollback' ? 'rollback' : options.release ? 'update' : 'update-self',
+    release: releaseRef,
+    options: { ...policy, force: options.force ?? false, hosts: options.hosts.map((h) => h.name), self: options.self?.version ?? null, pid: process.pid },
+  });
+  const emit = options.onEvent ?? (() => {});
+  const abort = options.abort ?? new AbortController().signal;
+
+  const turns = await schedule(options.hosts, { ...policy, signal: options.stop }, async (host) => {
+    const ctx: HostContext = {
+      client: options.client,
+      target: targetOf(host),
+      signal: abort,
+      onPhase: (phase) => emit({ type: 'phase', host: host.name, phase }),
+      onProgress: (bytesSent) => emit({ type: 'progress', host: host.name, bytesSent, totalBytes: release?.size ?? 0 }),
+    };
+    const result =
+      options.kind === 'rollback'
+        ? await rollbackHost(ctx)
+        : await updateHost(ctx, { release: options.release ?? null, self: options.self ?? null, force: options.force ?? false });
+    record(result);
+    return { ...result, failed: isFailure(result.outcome, options.kind) };
+  });
+
+  const results: HostResult[] = turns.map((turn, i) => {
+    if (!('notStarted' in turn)) {
+      const { failed: _failed, ...result } = turn;
+      return result;
+    }
+    const interrupted = turn.notStarted === 'interrupted';
+    const result: HostResult = {
+      host: options.hosts[i]!.name,
+      outcome: 'skipped',
+      release: null,
+      durationMs: 0,
+      error: interrupted
+        ? { code: 'SWARM_ERR_ROLLOUT_INTERRUPTED', message: 'not attempted: the rollout was interrupted' }
+        : { code: 'SWARM_ERR_ROLLOUT_SKIPPED', message: 'not attempted: the failure budget was exceeded before this host' },
+    };
+    record(result);
+    return result;
+  });
+
+  const failed = results.some((r) => isFailure(r.outcome, options.kind));
+  registry.finishOperation(operationId, options.stop?.aborted ? 'interrupted' : failed ? 'failed' : 'succeeded');
+  return { release: releaseRef, results };
+
+  function record(result: HostResult): void {
+    emit({ type: 'done', result });
+    registry.recordHostResult(operationId, {
+      host: result.host,
+      outcome: result.outcome,
+      releaseId: result.release?.id ?? null,
+      durationMs: result.durationMs,
+      error: result.error,
+    });
+  }
+}
