@@ -1,1 +1,29 @@
-export {};
+// Release manifests: release.json, validated with every problem reported at once.
+export {
+  validateManifest,
+  readManifest,
+  releaseId,
+  MANIFEST_FILE,
+  AGENT_PORT_PLACEHOLDER,
+  RELEASE_NAME_PATTERN,
+  RELEASE_VERSION_PATTERN,
+  MAX_MANIFEST_DURATION_MS,
+  type ReleaseManifest,
+  type HealthCheck,
+  type HealthTiming,
+  type UrlHealthCheck,
+  type TcpHealthCheck,
+  type ExecHealthCheck,
+} from './manifest.js';
+
+// Extraction: hostile archives unpacked safely in a worker thread, under limits.
+export { extractRelease, type ExtractOptions, type ExtractResult } from './extract-release.js';
+export { DEFAULT_EXTRACT_LIMITS, type ExtractLimits } from './extract-limits.js';
+
+// Durability: one file-system sync of an extracted release before it is activated.
+export { syncTree } from './sync-tree.js';
+
+// Packing: deterministic, reproducible release tarballs.
+export { packRelease, type PackOptions, type PackResult } from './pack-release.js';
+export { hygieneReason, type SkippedPath } from './release-tree.js';
+export { PACK_MTIME } from './deterministic-tar.js';

@@ -1,0 +1,76 @@
+/**
+ * The rules an archive entry must follow to be written, shared by extraction (which
+ * refuses what breaks them) and packing (which never produces it), so that whatever
+ * `swarm pack` builds, the updater accepts.
+ */
+
+/** A path split into its segments, or the reason it is refused. */
+export type PathVerdict = { ok: true; path: string; segments: string[] } | { ok: false; reason: string };
+
+/**
+ * Normalize an entry path (`./a//b/` → `a/b`) or refuse it. Refused: NUL bytes,
+ * backslashes (a Windows separator on one side, a file-name character on the other: the
+ * classic way to smuggle `..\..\x` past a POSIX check), absolute paths, drive letters
+ * (`C:x` is drive-relative on Windows) and any `..` segment, even one that would stay
+ * inside after normalization — releases built by `swarm pack` never contain one.
+ * The root itself normalizes to `''` with no segments.
+ */
+export function normalizeEntryPath(raw: string): PathVerdict {
+  if (raw.includes('\0')) return { ok: false, reason: 'path contains a NUL byte' };
+  if (raw.includes('\\')) return { ok: false, reason: 'path contains a backslash' };
+  if (raw.startsWith('/')) return { ok: false, reason: 'absolute path' };
+  if (/^[a-z]:/i.test(raw)) return { ok: false, reason: 'path starts with a drive letter' };
+  const segments = raw.split('/').filter((s) => s !== '' && s !== '.');
+  if (segments.includes('..')) return { ok: false, reason: "path has a '..' segment" };
+  return { ok: true, path: segments.join('/'), segments };
+}
+
+/**
+ * Why the symlink at `linkSegments` pointing to `target` could resolve outside the
+ * release, or `undefined` when it cannot.
+ *
+ * A lexical check of the normalized target is not enough: `s/t -> ../l/..` normalizes to
+ * the root, but if `l` is itself a symlink to `.`, the kernel resolves `l/..` to the
+ * parent of the release. So `..` is allowed only as leading segments: it then walks up
+ * through real directories (no entry is ever written below a symlink), and every name
+ * after it descends, possibly through other symlinks that obey the same rule. By
+ * induction no resolution leaves the release, whatever order the links are created in.
+ */
+export function symlinkTargetProblem(linkSegments: readonly string[], target: string): string | undefined {
+  if (target === '') return 'empty symlink target';
+  if (target.includes('\0')) return 'symlink target contains a NUL byte';
+  if (target.includes('\\')) return 'symlink target contains a backslash';
+  if (target.startsWith('/') || /^[a-z]:/i.test(target)) return 'absolute symlink target';
+  const segments = target.split('/').filter((s) => s !== '' && s !== '.');
+  let ups = 0;
+  while (segments[ups] === '..') ups++;
+  if (segments.indexOf('..', ups) !== -1) return "symlink target has '..' after a name";
+  if (ups > linkSegments.length - 1) return 'symlink target escapes the release';
+  return undefined;
+}
+
+/**
+ * Mode of an extracted file or directory: setuid, setgid, sticky and group/other write
+ * bits dropped (mask 0755). The owner keeps read and write (and search on directories)
+ * so the updater can always read, finish writing and delete what it extracted.
+ */
+export function extractedMode(kind: 'file' | 'directory', mode: number | undefined): number {
+  if (kind === 'directory') return ((mode ?? 0o755) & 0o755) | 0o700;
+  return ((mode ?? 0o644) & 0o755) | 0o600;
+}
+
+/** Mode recorded by `swarm pack`: directories 0755, files 0755 if owner-executable else 0644. */
+export function packedMode(kind: 'file' | 'directory' | 'symlink', mode: number): number {
+  if (kind === 'directory') return 0o755;
+  if (kind === 'symlink') return 0o777;
+  return mode & 0o100 ? 0o755 : 0o644;
+}
+
+/**
+ * A path as a case-insensitive, normalization-insensitive file system would see it
+ * (macOS APFS, Windows). Used to refuse writing below something that such a file system
+ * would confuse with an extracted symlink (`A -> /etc`, then `a/passwd`).
+ */
+export function foldPath(path: string): string {
+  return path.normalize('NFD').toLocaleLowerCase('en').toLocaleUpperCase('en');
+}
