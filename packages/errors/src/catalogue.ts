@@ -50,6 +50,12 @@ export const catalogue = {
     message: 'the master home is incomplete or unreadable',
     remedy: 'Restore the master home from a backup (ca/, master/, registry.db), or re-create it with `swarm init --force` and enroll every host again.',
   },
+  SWARM_ERR_HOME_UNWRITABLE: {
+    status: 500,
+    exit: 2,
+    message: 'cannot create the master home',
+    remedy: 'Choose a --home (or SWARM_HOME) in a directory you can write, on a disk with free space; nothing was created.',
+  },
 
   // --- hosts and enrollment -------------------------------------------------------------
   SWARM_ERR_HOST_NAME_INVALID: {
@@ -121,6 +127,12 @@ export const catalogue = {
     exit: 2,
     message: 'the host registry was written by a newer swarm',
     remedy: 'Upgrade swarm on this machine to the version that last wrote registry.db.',
+  },
+  SWARM_ERR_REGISTRY_INVALID: {
+    status: 500,
+    exit: 2,
+    message: 'the host registry cannot be opened or migrated',
+    remedy: 'Check that registry.db is a readable SQLite file owned by you on a disk with free space; otherwise restore it from a backup.',
   },
 
   // --- authorization on the updater -----------------------------------------------------
@@ -224,6 +236,18 @@ export const catalogue = {
     message: 'the release tree cannot be packed',
     remedy: 'Point --tree at a readable directory containing release.json.',
   },
+  SWARM_ERR_PACK_OUT_UNWRITABLE: {
+    status: 500,
+    exit: 2,
+    message: 'cannot write the release tarball',
+    remedy: 'Point -o at a file in a directory you can write, with enough free space; no tarball was written.',
+  },
+  SWARM_ERR_ARCHIVE_WRITE_FAILED: {
+    status: 500,
+    exit: 1,
+    message: 'cannot write the extracted release',
+    remedy: 'Check free space, inodes and permissions of the install directory (the message names the path and the system error); nothing was activated.',
+  },
 
   // --- applying a release on a worker ----------------------------------------------------
   SWARM_ERR_RELEASE_INSTALL_FAILED: {
@@ -288,6 +312,18 @@ export const catalogue = {
     message: 'the updater failed unexpectedly',
     remedy: 'Read `rolledBack` in the error for the host state and the updater log for the cause; retry the operation.',
   },
+  SWARM_ERR_UPDATER_BAD_REQUEST: {
+    status: 400,
+    exit: 1,
+    message: 'the updater could not understand the request',
+    remedy: 'Check that master and updater speak the same protocol version (`swarm status`); the message names what was wrong.',
+  },
+  SWARM_ERR_UPDATER_JOURNAL_INVALID: {
+    status: 500,
+    exit: 2,
+    message: 'the journal state.json of the install directory is unreadable',
+    remedy: 'Restore state.json from a backup, or move it aside: the updater then starts with no active release and the next push installs one (see wiki/remote-updates.md).',
+  },
 
   // --- self-update -----------------------------------------------------------------------
   SWARM_ERR_SELF_UPDATE_FAILED: {
@@ -301,6 +337,26 @@ export const catalogue = {
     exit: 1,
     message: 'this updater was started without a self directory and cannot update itself',
     remedy: 'Start the updater with `swarm updater --self-dir DIR` (the systemd unit from --print-systemd-unit does).',
+  },
+
+  // --- the reference agent (packages/agent: it depends on pki only, so it writes these codes literally)
+  SWARM_ERR_AGENT_NOT_FOUND: {
+    status: 404,
+    exit: 1,
+    message: 'no such endpoint on the agent',
+    remedy: 'The reference agent serves GET /health (any certificate of the CA) and GET /version (master or the host\'s updater) only.',
+  },
+  SWARM_ERR_AGENT_LISTEN_FAILED: {
+    status: 500,
+    exit: 1,
+    message: 'the agent cannot listen on its address',
+    remedy: 'Another process holds SWARM_AGENT_PORT, or --listen names an address this host does not have; free the port or change the host\'s agent port.',
+  },
+  SWARM_ERR_AGENT_FAULT_INJECTED: {
+    status: 500,
+    exit: 1,
+    message: 'the agent failed on purpose (a test knob)',
+    remedy: 'Remove --fail-start / --exit-after-ms from the release\'s start command: they exist for the demo and the tests.',
   },
 
   // --- the master's client ---------------------------------------------------------------
@@ -339,6 +395,12 @@ export const catalogue = {
     exit: 1,
     message: 'the worker answered something swarm does not understand',
     remedy: 'Check that master and updater versions match (`swarm status`); upgrade the updater with `swarm update --include-self`.',
+  },
+  SWARM_ERR_CLIENT_CONNECTION_LOST: {
+    status: 502,
+    exit: 1,
+    message: 'the connection to the worker broke before it answered',
+    remedy: 'The operation may or may not have been applied: check `swarm status` before retrying, and the updater log for a crash or restart.',
   },
   SWARM_ERR_ROLLOUT_SKIPPED: {
     status: 409,

@@ -1,0 +1,80 @@
+import { swarmError, type SwarmError } from '@swarm/errors';
+import type { HistoryEntry, InFlightOperation, OperationKind, OperationOutcome, ReleaseRecord } from './journal.js';
+import type { LifecycleContext } from './lifecycle-context.js';
+import type { OperationInfo } from './runner.js';
+
+/**
+ * Open an operation in the journal (inFlight). Refuses while an earlier operation is still
+ * recorded as in flight: that only happens when undoing it failed (e.g. the disk failed), and
+ * only the recovery of a restart may touch the install directory then.
+ */
+export async function beginOperation(
+  ctx: LifecycleContext,
+  op: OperationInfo,
+  phase: string,
+  target: ReleaseRecord | null,
+): Promise<void> {
+  const stuck = ctx.journal.current.inFlight;
+  if (stuck) {
+    throw swarmError(
+      'SWARM_ERR_UPDATER_INTERNAL',
+      `the ${stuck.kind} ${stuck.id} could not be undone (phase ${stuck.phase}); restart the updater so that it recovers`,
+      { inFlight: stuck },
+    );
+  }
+  const inFlight: InFlightOperation = {
+    id: op.id,
+    kind: op.kind,
+    phase,
+    startedAt: op.startedAt,
+    target,
+    targetCommitted: target !== null,
+    install: null,
+  };
+  await ctx.journal.update((s) => ({ ...s, inFlight }));
+}
+
+/** Change the in-flight record of `op` (its phase, its target, its install process). */
+export async function updateInFlight(
+  ctx: LifecycleContext,
+  op: { id: string },
+  change: Partial<Pick<InFlightOperation, 'phase' | 'target' | 'targetCommitted' | 'install'>>,
+): Promise<void> {
+  await ctx.journal.update((s) => (s.inFlight?.id === op.id ? { ...s, inFlight: { ...s.inFlight, ...change } } : s));
+}
+
+const DETAIL_CHARS = 1000;
+
+/** A history entry for `op`, ending now. */
+export function historyEntry(
+  op: OperationInfo,
+  kind: OperationKind,
+  release: ReleaseRecord | null,
+  outcome: OperationOutcome,
+  error: SwarmError | null = null,
+): HistoryEntry {
+  const details = (error?.details ?? {}) as { detail?: unknown; output?: unknown };
+  const detail =
+    typeof details.detail === 'string'
+      ? details.detail
+      : typeof details.output === 'string'
+        ? details.output
+        : undefined;
+  return {
+    id: op.id,
+    kind,
+    release,
+    outcome,
+    phase: op.phase,
+    error: error
+      ? { code: error.code, message: error.message, ...(detail ? { detail: detail.slice(-DETAIL_CHARS) } : {}) }
+      : null,
+    startedAt: op.startedAt,
+    finishedAt: new Date().toISOString(),
+  };
+}
+
+/** Close a failed or no-op operation: clear inFlight and append its history entry (one write). */
+export async function finishOperation(ctx: LifecycleContext, entry: HistoryEntry): Promise<void> {
+  await ctx.journal.update((s) => ({ ...s, inFlight: null, history: [...s.history, entry] }));
+}

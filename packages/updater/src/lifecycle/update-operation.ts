@@ -1,0 +1,305 @@
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { extractRelease, releaseId, syncTree, type ExtractLimits, type ReleaseManifest } from '@swarm/bundle';
+import { isSwarmError, swarmError, type SwarmError } from '@swarm/errors';
+import type { UpdaterConfig } from '../config/config-keys.js';
+import { probeTimings } from '../probe/probe-agent.js';
+import { verifyUpload, type UploadReceiver } from '../receive/receive-upload.js';
+import { hostState, probeRun, restartOnto, revertTo, rollbackFailed, type RevertOutcome } from './agent-steps.js';
+import { pointCurrentAt } from './current-link.js';
+import { fsyncDir } from './durable-file.js';
+import { faultPoint } from './fault-point.js';
+import { runInstall } from './install-command.js';
+import { STAGING_PREFIX, releaseDir } from './install-layout.js';
+import type { ReleaseRecord } from './journal.js';
+import type { LifecycleContext, OperationResult } from './lifecycle-context.js';
+import { beginOperation, finishOperation, historyEntry, updateInFlight } from './operation-journal.js';
+import { stepDeadlines } from './plan.js';
+import { pruneReleases } from './prune.js';
+import { releaseExists, removeRelease } from './release-store.js';
+import type { OperationContext } from './runner.js';
+
+/** The extraction caps of the configuration. */
+export function extractLimits(config: UpdaterConfig): ExtractLimits {
+  return {
+    maxEntries: config.extractMaxEntries,
+    maxTotalBytes: config.extractMaxTotalBytes,
+    maxEntryBytes: config.extractMaxEntryBytes,
+    maxDepth: config.extractMaxDepth,
+    maxPathBytes: config.extractMaxPathBytes,
+  };
+}
+
+/** What the failure handling needs to know about how far an update got. */
+interface Progress {
+  target: ReleaseRecord | null;
+  /** releases/<target.id> was created by this operation (and must go if it fails). */
+  created: boolean;
+  /** `current` may point at the target: a failure must flip it back. */
+  activated: boolean;
+  /** Set when the probe failed (not an exception: the expected way a release fails). */
+  probeFailure: { detail: string; agentOutput: string } | null;
+}
+
+/**
+ * POST /update: receive → verify → extract → install → activate → restart → probe → commit →
+ * prune (see plan.ts and the runner's INVARIANTS). On failure the host is put back as it was:
+ * nothing before `activate` touched `current` or the agent; after it, `current` is flipped back
+ * to the committed active release whose agent is restarted and probed (or, for a first
+ * release, the agent is stopped and `current` removed), and the new release is deleted.
+ */
+export async function runUpdate(
+  ctx: LifecycleContext,
+  op: OperationContext,
+  receive: UploadReceiver,
+): Promise<OperationResult> {
+  const started = performance.now();
+  const { journal, layout, config, supervisor } = ctx;
+  await beginOperation(ctx, op, 'receive', null);
+  supervisor.supervise(false);
+  const staging = join(layout.releases, `${STAGING_PREFIX}${op.id}`);
+  const progress: Progress = { target: null, created: false, activated: false, probeFailure: null };
+  let result: OperationResult;
+  try {
+    const deadlines = stepDeadlines(config);
+    await mkdir(staging, { mode: 0o700 });
+    const tarball = join(staging, 'release.tgz');
+    const upload = await op.step('receive', deadlines.receive, (signal) => receive(tarball, signal), {
+      journal: false,
+      onTimeout: (ms) =>
+        swarmError('SWARM_ERR_UPLOAD_INCOMPLETE', `the upload did not complete within ${ms} ms`, { phase: 'receive' }),
+    });
+    await op.step('verify', deadlines.verify, async () => verifyUpload(upload));
+
+    // A digest this host already committed is reused as is: same bytes, same release.
+    const before = journal.current;
+    const known = before.releases.find((r) => r.sha256 === upload.sha256);
+    if (known && before.active?.id === known.id) {
+      await finishOperation(ctx, historyEntry(op, 'update', known, 'unchanged'));
+      return unchanged(op, known, before.prev, started);
+    }
+    let manifest: ReleaseManifest;
+    if (known && (await releaseExists(layout, known.id))) {
+      progress.target = known;
+      await updateInFlight(ctx, op, { target: known, targetCommitted: true });
+      manifest = (await ctx.targetOf(known)).manifest;
+    } else {
+      const tree = join(staging, 'tree');
+      const extracted = await op.step('extract', deadlines.extract, (signal) =>
+        extractRelease(tarball, tree, { limits: extractLimits(config), signal }),
+      );
+      manifest = extracted.manifest;
+      const target: ReleaseRecord = {
+        id: releaseId(manifest, upload.sha256),
+        name: manifest.name,
+        version: manifest.version,
+        sha256: upload.sha256,
+        installedAt: new Date().toISOString(),
+      };
+      if (before.releases.some((r) => r.id === target.id)) {
+        // Same version and same 48-bit digest prefix, different digest: never overwrite a committed release.
+        throw swarmError(
+          'SWARM_ERR_UPDATER_INTERNAL',
+          `release id ${target.id} is taken by a committed release with another digest`,
+          { phase: 'extract' },
+        );
+      }
+      progress.target = target;
+      // Journal the target before its directory exists, so recovery knows what to delete.
+      await updateInFlight(ctx, op, { target, targetCommitted: false });
+      // A directory of that name that is not committed is a leftover of a failed attempt.
+      await removeRelease(layout, target.id);
+      await rename(tree, releaseDir(layout, target.id));
+      progress.created = true;
+      await fsyncDir(layout.releases);
+      await rm(staging, { recursive: true, force: true });
+      if (manifest.install) {
+        const dir = releaseDir(layout, target.id);
+        const argv = manifest.install;
+        await op.step('install', deadlines.install, (signal) =>
+          runInstall({
+            argv,
+            cwd: dir,
+            env: ctx.envFor(dir, manifest.version),
+            timeoutMs: config.installTimeoutMs,
+            signal,
+            onSpawn: async (install) => {
+              await updateInFlight(ctx, op, { install });
+              faultPoint('during:install');
+            },
+          }),
+        );
+      }
+    }
+    const target = progress.target;
+    const running = supervisor.current?.target.manifest.stopTimeoutMs;
+    const timed = stepDeadlines(config, {
+      probeDeadlineMs: probeTimings(manifest, config).deadlineMs,
+      stopTimeoutMs: Math.max(running ?? config.stopTimeoutMs, manifest.stopTimeoutMs ?? config.stopTimeoutMs),
+    });
+    await op.step('activate', timed.activate, async () => {
+      if (progress.created) await syncTree(releaseDir(layout, target.id));
+      progress.activated = true;
+      await pointCurrentAt(layout, target.id);
+    });
+    const run = await op.step('restart', timed.restart, async () => restartOnto(ctx, await ctx.targetOf(target)));
+    const probe = await op.step('probe', timed.probe, (signal) => probeRun(ctx, run, signal));
+    if (!probe.ok) {
+      progress.probeFailure = { detail: probe.detail, agentOutput: await supervisor.outputOf(run) };
+      throw swarmError('SWARM_ERR_RELEASE_PROBE_FAILED', probe.detail);
+    }
+    const committed = await op.step('commit', timed.commit, async () => {
+      const entry = historyEntry(op, 'update', target, 'updated');
+      return journal.update((s) => ({
+        ...s,
+        active: target,
+        prev: s.active && s.active.id !== target.id ? s.active : s.prev,
+        releases: [...s.releases.filter((r) => r.id !== target.id), target],
+        inFlight: null,
+        history: [...s.history, entry],
+      }));
+    });
+    result = {
+      operation: op.id,
+      outcome: 'updated',
+      release: target,
+      active: committed.active,
+      prev: committed.prev,
+      durationMs: Math.round(performance.now() - started),
+      probe: probe.detail,
+    };
+  } catch (err) {
+    throw await failUpdate(ctx, op, err, progress);
+  } finally {
+    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    supervisor.supervise(true);
+  }
+  // After the commit nothing can undo the update: a failed prune is only logged.
+  await op
+    .step('prune', stepDeadlines(config).prune, () => pruneReleases(ctx), { journal: false })
+    .catch((err: unknown) => {
+      ctx.logger.warn({ err, operation: op.id }, 'pruning old releases failed; retried after the next update');
+    });
+  return result;
+}
+
+function unchanged(
+  op: OperationContext,
+  release: ReleaseRecord,
+  prev: ReleaseRecord | null,
+  started: number,
+): OperationResult {
+  return {
+    operation: op.id,
+    outcome: 'unchanged',
+    release,
+    active: release,
+    prev,
+    durationMs: Math.round(performance.now() - started),
+    probe: null,
+  };
+}
+
+/**
+ * Put the host back as it was before the update and turn what happened into the answer:
+ * 409 RELEASE_PROBE_FAILED (previous release running again), 409 RELEASE_FIRST_FAILED (no
+ * previous release: no agent, no `current`), 500 ROLLBACK_FAILED (the previous release did not
+ * come back healthy), the step's own error (4xx, nothing was activated), or 500
+ * UPDATER_INTERNAL with `rolledBack` describing the host.
+ */
+async function failUpdate(
+  ctx: LifecycleContext,
+  op: OperationContext,
+  err: unknown,
+  progress: Progress,
+): Promise<SwarmError> {
+  const phase = op.phase;
+  const active = ctx.journal.current.active;
+  const release = progress.target;
+  const log = ctx.logger.child({ operation: op.id });
+  let revert: RevertOutcome | null = null;
+  if (progress.activated) {
+    try {
+      await updateInFlight(ctx, op, { phase: `revert:${phase}` });
+      revert = await revertTo(ctx, active, { probe: !op.signal.aborted });
+    } catch (revertError) {
+      // `current` may still name the failed release: leave inFlight in the journal so the
+      // recovery of the next start finishes the job, and refuse operations until then.
+      log.error({ err: revertError }, 'undoing the activation failed');
+      return swarmError('SWARM_ERR_ROLLBACK_FAILED', `undoing the update failed: ${(revertError as Error).message}`, {
+        phase,
+        active,
+        release,
+        rolledBack: await hostState(ctx, (revertError as Error).message),
+      });
+    }
+  }
+  if (progress.created && release) {
+    await removeRelease(ctx.layout, release.id).catch((e: unknown) =>
+      log.warn({ err: e }, 'cannot delete the failed release'),
+    );
+  }
+
+  let error: SwarmError;
+  let outcome: 'rolled_back' | 'failed' = 'failed';
+  const failure = progress.probeFailure;
+  if (failure) {
+    const details = { phase: 'probe', detail: failure.detail, agentOutput: failure.agentOutput, release };
+    if (!active) {
+      error = swarmError(
+        'SWARM_ERR_RELEASE_FIRST_FAILED',
+        `the first release ${release?.id} failed its health probe: ${failure.detail}`,
+        { ...details, active: null },
+      );
+    } else if (revert?.ok) {
+      outcome = 'rolled_back';
+      error = swarmError(
+        'SWARM_ERR_RELEASE_PROBE_FAILED',
+        `${release?.id} failed its health probe and was rolled back to ${active.id}: ${failure.detail}`,
+        { ...details, active },
+      );
+    } else {
+      error = await rollbackFailed(
+        ctx,
+        `${release?.id} failed its health probe, and the previous release ${active.id} did not come back healthy: ${revert?.detail}`,
+        { ...details, active },
+        revert!,
+      );
+    }
+  } else if (isSwarmError(err) && err.code !== 'SWARM_ERR_UPDATER_INTERNAL' && (!revert || revert.ok)) {
+    error = err;
+    error.details = { phase, ...error.details, active, ...(release ? { release } : {}) };
+    if (progress.activated) error.details.rolledBack = await hostState(ctx, revert?.detail ?? '');
+  } else if (revert && !revert.ok) {
+    error = await rollbackFailed(
+      ctx,
+      `${phase} failed (${(err as Error).message}), and the previous release did not come back healthy: ${revert.detail}`,
+      { phase, active, release },
+      revert,
+    );
+  } else {
+    log.error({ err, phase }, 'update failed unexpectedly');
+    const message = isSwarmError(err)
+      ? err.message
+      : `the update failed unexpectedly in phase ${phase}: ${(err as Error)?.message ?? String(err)}`;
+    error = swarmError(
+      'SWARM_ERR_UPDATER_INTERNAL',
+      message,
+      {
+        phase,
+        active,
+        release,
+        rolledBack: await hostState(ctx, revert?.detail ?? 'nothing had been activated'),
+      },
+      { cause: err },
+    );
+  }
+  try {
+    await finishOperation(ctx, historyEntry(op, 'update', release, outcome, error));
+  } catch (journalError) {
+    log.error({ err: journalError }, 'cannot record the failed update in the journal');
+  }
+  log.warn({ code: error.code, phase, release: release?.id, message: error.message }, 'update failed');
+  return error;
+}

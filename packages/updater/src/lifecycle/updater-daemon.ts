@@ -1,0 +1,225 @@
+import { mkdir, realpath, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { readManifest } from '@swarm/bundle';
+import { swarmError, type SwarmError } from '@swarm/errors';
+import type { Logger } from '@swarm/log';
+import type { WorkerBundle } from '@swarm/pki';
+import { agentEnv } from '../agent/agent-env.js';
+import { hostState, type RolledBackState } from './agent-steps.js';
+import { AgentSupervisor, type AgentStatus, type AgentTarget } from '../agent/supervisor.js';
+import type { UpdaterConfig } from '../config/config-keys.js';
+import { acquireInstallLock, type InstallLock } from '../lock/install-lock.js';
+import { healthCheckFor } from '../probe/probe-agent.js';
+import { verifyUpload, type UploadReceiver } from '../receive/receive-upload.js';
+import { installLayout, releaseDir, STAGING_PREFIX, type InstallLayout } from './install-layout.js';
+import { Journal, type HistoryEntry, type ReleaseRecord } from './journal.js';
+import type { LifecycleContext, OperationResult } from './lifecycle-context.js';
+import { stepDeadlines } from './plan.js';
+import { recover, type RecoveryReport } from './recovery.js';
+import { runRollback } from './rollback-operation.js';
+import { SingleFlightRunner, type OperationInfo } from './runner.js';
+import { runUpdate } from './update-operation.js';
+
+/** Options of {@link UpdaterDaemon.open}. */
+export interface UpdaterDaemonOptions {
+  readonly config: UpdaterConfig;
+  /** The worker bundle, read with `requireUpdater`. */
+  readonly bundle: WorkerBundle;
+  readonly logger: Logger;
+}
+
+/** A retained release as GET /releases lists it. */
+export interface ReleaseListing extends ReleaseRecord {
+  readonly slot: 'active' | 'prev' | null;
+}
+
+/** The state GET /health reports (SPEC.md §5), read from memory only. */
+export interface DaemonStatus {
+  readonly busy: boolean;
+  readonly operation: OperationInfo | null;
+  readonly agent: AgentStatus;
+  readonly active: ReleaseRecord | null;
+  readonly prev: ReleaseRecord | null;
+  readonly lastUpdate: HistoryEntry | null;
+  readonly lastSelfUpdate: unknown;
+}
+
+/**
+ * The updater's state machine around one install directory: the lock, the journal, the agent
+ * supervisor and the single-flight runner of operations. `open` takes the lock *first*, then
+ * reads the journal and recovers; only then may a server route requests to it.
+ */
+export class UpdaterDaemon {
+  readonly layout: InstallLayout;
+  readonly runner: SingleFlightRunner;
+  private readonly ctx: LifecycleContext;
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    private readonly options: UpdaterDaemonOptions,
+    private readonly lock: InstallLock,
+    readonly journal: Journal,
+    readonly supervisor: AgentSupervisor,
+    layout: InstallLayout,
+    ctx: LifecycleContext,
+    /** What recovery did at start. */
+    readonly recovery: RecoveryReport | null,
+  ) {
+    this.layout = layout;
+    this.ctx = ctx;
+    this.runner = new SingleFlightRunner({
+      onPhase: async (op, phase) => {
+        await journal.update((s) => (s.inFlight?.id === op.id ? { ...s, inFlight: { ...s.inFlight, phase } } : s));
+      },
+      onStepEnd: (op, step, ms, error) => {
+        const line = { operation: op.id, kind: op.kind, step, ms: Math.round(ms) };
+        if (error) options.logger.info({ ...line, code: (error as { code?: unknown }).code }, 'step failed');
+        else options.logger.debug(line, 'step done');
+      },
+    });
+  }
+
+  /** Lock the install directory, load the journal, recover, and bring the agent up. */
+  static async open(options: UpdaterDaemonOptions): Promise<UpdaterDaemon> {
+    const { config, bundle, logger } = options;
+    const updater = bundle.updater;
+    if (!updater)
+      throw swarmError(
+        'SWARM_ERR_BUNDLE_INVALID',
+        `${config.bundle} has no updater certificate: enroll the host with --updater`,
+      );
+    const layout = installLayout(config.installDir);
+    const lock = await acquireInstallLock(layout.root, `swarm updater for ${bundle.host.name}`);
+    try {
+      const journal = await Journal.open(layout.state, config.historyLimit);
+      const bundleDir = resolve(config.bundle);
+      const agentPort = config.agentPort ?? bundle.host.agentPort;
+      const tls = { caPem: bundle.caPem, certPem: updater.certPem, keyPem: updater.keyPem };
+      const envFor = (dir: string, version: string) =>
+        agentEnv({ host: bundle.host.name, releaseDir: dir, version, bundleDir, agentPort });
+      const checkFor = (target: AgentTarget) =>
+        healthCheckFor(target.manifest, {
+          releaseDir: target.dir,
+          env: envFor(target.dir, target.release.version),
+          agentPort,
+          tls,
+        });
+      const targetOf = async (release: ReleaseRecord): Promise<AgentTarget> => {
+        const dir = await realpath(releaseDir(layout, release.id));
+        return { release, dir, manifest: await readManifest(dir) };
+      };
+      const supervisor = new AgentSupervisor({
+        layout,
+        logger: logger.child({ component: 'supervisor' }),
+        envFor: (target) => envFor(target.dir, target.release.version),
+        checkFor,
+        desired: async () => {
+          const active = journal.current.active;
+          return active ? targetOf(active) : null;
+        },
+        agentLogMaxBytes: config.agentLogMaxBytes,
+        restartBackoffMs: config.restartBackoffMs,
+        restartBackoffMaxMs: config.restartBackoffMaxMs,
+        healthCheckIntervalMs: config.healthCheckIntervalMs,
+        defaultStopTimeoutMs: config.stopTimeoutMs,
+      });
+      const ctx: LifecycleContext = { config, layout, journal, supervisor, logger, envFor, checkFor, targetOf };
+      const recovery = await recover(ctx);
+      supervisor.supervise(true);
+      logger.info(
+        {
+          installDir: layout.root,
+          active: journal.current.active?.id ?? null,
+          agent: recovery.agent,
+          removed: recovery.removed,
+          interrupted: recovery.interrupted?.id ?? null,
+        },
+        'install directory ready',
+      );
+      return new UpdaterDaemon(options, lock, journal, supervisor, layout, ctx, recovery);
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+  }
+
+  /** POST /update: the whole lifecycle for one upload (423 when another operation runs). */
+  update(receive: UploadReceiver): Promise<OperationResult> {
+    return this.runner.run('update', (op) => runUpdate(this.ctx, op, receive));
+  }
+
+  /** POST /rollback. */
+  rollback(): Promise<OperationResult> {
+    return this.runner.run('rollback', (op) => runRollback(this.ctx, op));
+  }
+
+  /**
+   * POST /update-self: the same receive and verify steps as an update (so the same rules and
+   * caps apply), under the same single-flight runner; the switch itself belongs to the
+   * self-update supervisor (issue 5), so for now a verified upload is refused with
+   * SWARM_ERR_SELF_UPDATE_UNSUPPORTED and nothing is kept.
+   */
+  updateSelf(receive: UploadReceiver): Promise<never> {
+    return this.runner.run('update-self', async (op) => {
+      const staging = join(this.layout.releases, `${STAGING_PREFIX}self-${op.id}`);
+      try {
+        const deadlines = stepDeadlines(this.options.config);
+        await mkdir(staging, { mode: 0o700 });
+        const upload = await op.step(
+          'receive',
+          deadlines.receive,
+          (signal) => receive(join(staging, 'release.tgz'), signal),
+          { journal: false },
+        );
+        await op.step('verify', deadlines.verify, async () => verifyUpload(upload), { journal: false });
+        throw swarmError(
+          'SWARM_ERR_SELF_UPDATE_UNSUPPORTED',
+          this.options.config.selfDir ? 'this updater verified the upload but cannot switch itself yet' : undefined,
+          { sha256: upload.sha256 },
+        );
+      } finally {
+        await rm(staging, { recursive: true, force: true });
+      }
+    });
+  }
+
+  /** The host's state, for the `rolledBack` of an unexpected 500. */
+  hostState(detail: string): Promise<RolledBackState> {
+    return hostState(this.ctx, detail);
+  }
+
+  /** The retained releases with their slot. */
+  releases(): ReleaseListing[] {
+    const { active, prev, releases } = this.journal.current;
+    return [...releases]
+      .sort((a, b) => b.installedAt.localeCompare(a.installedAt))
+      .map((r) => ({ ...r, slot: r.id === active?.id ? 'active' : r.id === prev?.id ? 'prev' : null }));
+  }
+
+  /** What /health reports; memory only, so it answers at once even mid-update. */
+  status(): DaemonStatus {
+    const s = this.journal.current;
+    return {
+      busy: this.runner.busy,
+      operation: this.runner.operation,
+      agent: this.supervisor.status(),
+      active: s.active,
+      prev: s.prev,
+      lastUpdate: s.history.at(-1) ?? null,
+      lastSelfUpdate: s.lastSelfUpdate,
+    };
+  }
+
+  /**
+   * Shut down: refuse new operations, abort the one in flight (it undoes itself), stop
+   * supervising and release the lock. The agent keeps running; the next updater adopts it.
+   */
+  close(reason: SwarmError = swarmError('SWARM_ERR_UPDATER_SHUTTING_DOWN')): Promise<void> {
+    this.closing ??= (async () => {
+      await this.runner.close(reason);
+      this.supervisor.close();
+      await this.lock.release();
+    })();
+    return this.closing;
+  }
+}
