@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
+import { bundleForNode } from './esbuild-node.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const entry = resolve(root, 'packages/agent/dist/main.js');
@@ -20,26 +20,9 @@ if (!existsSync(entry)) {
   process.exit(1);
 }
 
-await build({
+await bundleForNode({
+  title: 'The swarm reference agent, bundled by scripts/bundle-agent.mjs. Run: node agent.mjs --help',
   entryPoints: [entry],
   outfile,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  minify: false,
-  sourcemap: false,
-  legalComments: 'inline',
-  logLevel: 'warning',
-  // node-forge and @fastify/error (through @swarm/pki and @swarm/errors) are CommonJS and
-  // call require('crypto') and the like; in ESM output esbuild's require shim throws
-  // "Dynamic require is not supported" unless a real `require` is in scope.
-  banner: {
-    js: [
-      '// The swarm reference agent, bundled by scripts/bundle-agent.mjs. Run: node agent.mjs --help',
-      "import { createRequire as __swarmCreateRequire } from 'node:module';",
-      'const require = __swarmCreateRequire(import.meta.url);',
-    ].join('\n'),
-  },
 });
 console.error(`bundle-agent: wrote ${outfile}`);

@@ -2,7 +2,8 @@
 // Runs the test suite: every `*.test.ts` under packages/*/test and test/ (excluding
 // test/reliability/long, run by `npm run test:reliability`), with Node's test runner and tsx.
 // Node 20 cannot glob for .ts files itself (NOTES.md), hence this list.
-// Usage: node scripts/test.mjs [path-substring…]   e.g. `node scripts/test.mjs pki updater`
+// Usage: node scripts/test.mjs [--long] [path-substring…]   e.g. `node scripts/test.mjs pki updater`
+// (--long also runs test/reliability/long/).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -22,11 +23,12 @@ function walk(dir, out) {
 }
 
 const dirs = [join(root, 'test'), ...readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p, 'test'))];
-const filters = process.argv.slice(2);
+const long = process.argv.includes('--long');
+const filters = process.argv.slice(2).filter((a) => a !== '--long');
 const files = dirs
   .filter((d) => { try { return statSync(d).isDirectory(); } catch { return false; } })
   .flatMap((d) => walk(d, []))
-  .filter((f) => !excluded.some((re) => re.test(f)))
+  .filter((f) => long || !excluded.some((re) => re.test(f)))
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
 

@@ -48,3 +48,8 @@ export { acquireInstallLock, LOCK_FILE, type InstallLock, type LockOwner } from 
 export { agentEnv, type AgentEnvInput } from './agent/agent-env.js';
 export type { AgentStatus } from './agent/supervisor.js';
 export { processIdentity, isAlive, type ProcessIdentity } from './process/process-identity.js';
+
+// Self-update: staging an updater release and the flags a supervisor hands its updater.
+export { parseUpdaterArgv, updaterArgv } from './self/updater-argv.js';
+export { stageSelfRelease, type StageSelfOptions } from './self/stage-self-release.js';
+export { SELF_SWITCH_WAIT_MS } from './lifecycle/updater-daemon.js';

@@ -18,7 +18,13 @@ import { stepDeadlines } from './plan.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { runRollback } from './rollback-operation.js';
 import { SingleFlightRunner, type OperationInfo } from './runner.js';
-import { runUpdate } from './update-operation.js';
+import { extractLimits, runUpdate } from './update-operation.js';
+import { stageSelfRelease } from '../self/stage-self-release.js';
+import { supervisorChannel } from '../self/supervisor-channel.js';
+import { readLastSelfUpdate } from '../self/last-self-update.js';
+
+/** How long an accepted self-update waits for the supervisor to stop this updater. */
+export const SELF_SWITCH_WAIT_MS = 60_000;
 
 /** Options of {@link UpdaterDaemon.open}. */
 export interface UpdaterDaemonOptions {
@@ -54,6 +60,10 @@ export class UpdaterDaemon {
   readonly runner: SingleFlightRunner;
   private readonly ctx: LifecycleContext;
   private closing: Promise<void> | null = null;
+  /** Resolves the wait of an accepted self-update once its 202 has been sent. */
+  private switchRequested: (() => void) | null = null;
+  /** The supervisor's record of the last self-update (read at start), or a failure seen here. */
+  lastSelfUpdate: unknown = null;
 
   private constructor(
     private readonly options: UpdaterDaemonOptions,
@@ -136,7 +146,9 @@ export class UpdaterDaemon {
         },
         'install directory ready',
       );
-      return new UpdaterDaemon(options, lock, journal, supervisor, layout, ctx, recovery);
+      const daemon = new UpdaterDaemon(options, lock, journal, supervisor, layout, ctx, recovery);
+      daemon.lastSelfUpdate = await readLastSelfUpdate(config.selfDir);
+      return daemon;
     } catch (err) {
       await lock.release();
       throw err;
@@ -154,33 +166,76 @@ export class UpdaterDaemon {
   }
 
   /**
-   * POST /update-self: the same receive and verify steps as an update (so the same rules and
-   * caps apply), under the same single-flight runner; the switch itself belongs to the
-   * self-update supervisor (issue 5), so for now a verified upload is refused with
-   * SWARM_ERR_SELF_UPDATE_UNSUPPORTED and nothing is kept.
+   * POST /update-self (SPEC.md §5): the same receive and verify steps as an update, under the
+   * same single-flight runner, then the release is staged complete in the self directory and
+   * the promise resolves (the route answers 202). The operation then holds the runner — other
+   * mutating calls get 423 — until the supervisor stops this process to switch (the route
+   * calls {@link requestSelfSwitch} once the 202 is on the wire), or gives up after
+   * {@link SELF_SWITCH_WAIT_MS}.
    */
-  updateSelf(receive: UploadReceiver): Promise<never> {
-    return this.runner.run('update-self', async (op) => {
-      const staging = join(this.layout.releases, `${STAGING_PREFIX}self-${op.id}`);
-      try {
-        const deadlines = stepDeadlines(this.options.config);
-        await mkdir(staging, { mode: 0o700 });
-        const upload = await op.step(
-          'receive',
-          deadlines.receive,
-          (signal) => receive(join(staging, 'release.tgz'), signal),
-          { journal: false },
-        );
-        await op.step('verify', deadlines.verify, async () => verifyUpload(upload), { journal: false });
-        throw swarmError(
-          'SWARM_ERR_SELF_UPDATE_UNSUPPORTED',
-          this.options.config.selfDir ? 'this updater verified the upload but cannot switch itself yet' : undefined,
-          { sha256: upload.sha256 },
-        );
-      } finally {
-        await rm(staging, { recursive: true, force: true });
-      }
+  updateSelf(receive: UploadReceiver): Promise<ReleaseRecord> {
+    const { config } = this.options;
+    const channel = supervisorChannel();
+    return new Promise<ReleaseRecord>((accept, refuse) => {
+      this.runner
+        .run('update-self', async (op) => {
+          const staging = join(this.layout.releases, `${STAGING_PREFIX}self-${op.id}`);
+          const deadlines = stepDeadlines(config);
+          let staged: ReleaseRecord;
+          try {
+            await mkdir(staging, { mode: 0o700 });
+            const upload = await op.step('receive', deadlines.receive, (signal) => receive(join(staging, 'release.tgz'), signal), {
+              journal: false,
+            });
+            await op.step('verify', deadlines.verify, async () => verifyUpload(upload), { journal: false });
+            if (!config.selfDir || !channel) {
+              throw swarmError(
+                'SWARM_ERR_SELF_UPDATE_UNSUPPORTED',
+                config.selfDir ? 'this updater was not started by a supervisor (`swarm updater --self-dir`)' : undefined,
+                { sha256: upload.sha256 },
+              );
+            }
+            const selfDir = config.selfDir;
+            staged = await op.step(
+              'extract',
+              deadlines.extract,
+              (signal) => stageSelfRelease({ selfDir, tarball: upload.file, sha256: upload.sha256, limits: extractLimits(config), signal }),
+              { journal: false },
+            );
+          } finally {
+            await rm(staging, { recursive: true, force: true });
+          }
+          accept(staged);
+          const switching = new Promise<void>((resolve) => (this.switchRequested = resolve));
+          await op.step(
+            'switch',
+            SELF_SWITCH_WAIT_MS,
+            async (signal) => {
+              await switching;
+              this.options.logger.info({ release: staged.id }, 'self-update staged; asking the supervisor to switch');
+              channel.requestSwitch(staged);
+              // The supervisor stops this process (SIGTERM → shutdown aborts `signal`).
+              await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+            },
+            {
+              journal: false,
+              onTimeout: (ms) => swarmError('SWARM_ERR_SELF_UPDATE_FAILED', `the supervisor did not switch to ${staged.id} within ${ms} ms`),
+            },
+          );
+        })
+        .catch((err: unknown) => {
+          this.switchRequested = null;
+          if ((err as { code?: unknown }).code === 'SWARM_ERR_SELF_UPDATE_FAILED') {
+            this.lastSelfUpdate = { outcome: 'failed', reason: (err as Error).message, finishedAt: new Date().toISOString() };
+          }
+          refuse(err); // no effect once accepted
+        });
     });
+  }
+
+  /** The 202 of an accepted self-update is on the wire: let the supervisor switch. */
+  requestSelfSwitch(): void {
+    this.switchRequested?.();
   }
 
   /** The host's state, for the `rolledBack` of an unexpected 500. */
@@ -206,7 +261,7 @@ export class UpdaterDaemon {
       active: s.active,
       prev: s.prev,
       lastUpdate: s.history.at(-1) ?? null,
-      lastSelfUpdate: s.lastSelfUpdate,
+      lastSelfUpdate: this.lastSelfUpdate,
     };
   }
 

@@ -30,12 +30,17 @@ export async function updateRoute(app: FastifyInstance, options: UploadRouteOpti
 }
 
 /**
- * POST /update-self — reserved for self-update (issue 5): the same guard, receive and verify
- * as /update, then 409 SWARM_ERR_SELF_UPDATE_UNSUPPORTED until the switch is implemented.
+ * POST /update-self: the same guard, receive and verify as /update; 202 once the updater
+ * release is staged complete in the self directory, then the supervisor switches.
  */
 export async function updateSelfRoute(app: FastifyInstance, options: UploadRouteOptions): Promise<void> {
   const { daemon, maxUploadBytes, idleTimeoutMs } = options;
-  app.post('/update-self', { config: { role: 'master' }, onRequest: uploadGuard(maxUploadBytes) }, async (req) =>
-    daemon.updateSelf((file, signal) => receiveUpload(req, file, signal, { maxUploadBytes, idleTimeoutMs })),
-  );
+  app.post('/update-self', { config: { role: 'master' }, onRequest: uploadGuard(maxUploadBytes) }, async (req, reply) => {
+    const release = await daemon.updateSelf((file, signal) => receiveUpload(req, file, signal, { maxUploadBytes, idleTimeoutMs }));
+    // The supervisor stops this process to switch: only once the 202 has left (or the
+    // master went away — the switch goes on, and the master learns the outcome from /health).
+    reply.raw.once('close', () => daemon.requestSelfSwitch());
+    reply.code(202);
+    return { accepted: true, id: release.id, version: release.version, release };
+  });
 }

@@ -1,0 +1,24 @@
+// The entry of the updater release (`swarm pack --self`): bundled into one file that runs
+// with plain `node`, started by the supervisor from `<self-dir>/current` with the same
+// flags as `swarm updater`. Only this entry exits the process.
+import { isSwarmError } from '@swarm/errors';
+import { parseUpdaterConfig } from './config/parse-config.js';
+import { runUpdater } from './server/run-updater.js';
+import { parseUpdaterArgv } from './self/updater-argv.js';
+
+// An updater never outlives its supervisor: when the IPC channel closes (the supervisor
+// died or is restarting), shut down gracefully; the agent keeps running and the next
+// updater adopts it.
+const stop = new AbortController();
+if (process.connected) process.once('disconnect', () => stop.abort());
+
+try {
+  const config = parseUpdaterConfig({ flags: parseUpdaterArgv(process.argv.slice(2)), env: process.env });
+  await runUpdater(config, { signal: stop.signal });
+  process.disconnect?.();
+} catch (err) {
+  const body = isSwarmError(err) ? { code: err.code, message: err.message, hint: err.remedy } : { message: String(err) };
+  process.stderr.write(`${JSON.stringify({ level: 60, name: 'updater', msg: 'updater failed to start', ...body })}\n`);
+  process.exitCode = isSwarmError(err) ? err.exitCode : 1;
+  process.disconnect?.();
+}

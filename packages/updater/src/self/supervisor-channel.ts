@@ -1,0 +1,19 @@
+/**
+ * The IPC channel to the supervisor that started this updater (`process.send`), if any.
+ * The message shape is the supervisor's (`SelfUpdateRequest` in @swarm/supervisor); it is
+ * repeated here as plain data so the updater, which a self-update replaces, never imports
+ * the supervisor, which it does not.
+ */
+export interface SupervisorChannel {
+  requestSwitch(release: { id: string; version: string }): void;
+}
+
+/** The channel, or null when this updater runs on its own (no `--self-dir` supervisor). */
+export function supervisorChannel(): SupervisorChannel | null {
+  if (typeof process.send !== 'function' || !process.connected) return null;
+  return {
+    requestSwitch: (release) => {
+      process.send?.({ type: 'swarm:self-update', id: release.id, version: release.version });
+    },
+  };
+}
