@@ -59,6 +59,7 @@ export interface UpdaterConfig {
   readonly restartBackoffMs: number;
   /** Longest delay between two restarts of a crashed agent. */
   readonly restartBackoffMaxMs: number;
+  readonly selfUpdateDeadlineMs: number;
   /** Period of the agent health check outside operations (0: only check at updates). */
   readonly healthCheckIntervalMs: number;
   /** Operations kept in the journal's history. */
@@ -213,6 +214,12 @@ const specs = {
     default: 60_000,
     min: 1,
     description: 'longest delay between restarts of a crashed agent',
+  },
+  selfUpdateDeadlineMs: {
+    type: 'integer',
+    default: 30_000,
+    min: 1_000,
+    description: 'how long a new updater has to answer /health with its version before the supervisor falls back',
   },
   healthCheckIntervalMs: {
     type: 'integer',

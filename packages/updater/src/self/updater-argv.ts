@@ -30,12 +30,12 @@ export function parseUpdaterArgv(argv: readonly string[]): Record<string, string
 }
 
 /** The inverse: flags for the updater process, from the settings given explicitly. */
-export function updaterArgv(flags: Readonly<Record<string, string | number | undefined>>): string[] {
+export function updaterArgv(flags: Readonly<Record<string, string | number | null | undefined>>): string[] {
   const argv: string[] = [];
   for (const k of updaterConfigKeys) {
     const value = flags[k.key];
-    if (value !== undefined) argv.push(k.flag, String(value));
+    if (value !== undefined && value !== null) argv.push(k.flag, String(value));
   }
-  if (flags.config !== undefined) argv.push(CONFIG_FILE_OPTION.flag, String(flags.config));
+  if (flags.config !== undefined && flags.config !== null) argv.push(CONFIG_FILE_OPTION.flag, String(flags.config));
   return argv;
 }

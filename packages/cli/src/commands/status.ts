@@ -1,0 +1,94 @@
+import { Option } from 'commander';
+import { createUpdaterClient } from '@swarm/client';
+import { openHome, targetOf } from '@swarm/master';
+import { parseCount } from '../options/rollout-options.js';
+import { formatTable } from '../output/table.js';
+import type { RegisterCommand } from '../program.js';
+
+/** One host's line of `swarm status --json` (SPEC.md §7). */
+interface HostStatus {
+  host: string;
+  reachable: boolean;
+  version: string | null;
+  busy: boolean | null;
+  active: unknown;
+  prev: unknown;
+  agent: { running: boolean; healthy: boolean } | null;
+  error: { code: string; message: string } | null;
+}
+
+/** `swarm status`: every host's `/health`, concurrently, with a short timeout. */
+export const registerStatus: RegisterCommand = (program, ctx) => {
+  program
+    .command('status')
+    .summary("ask every host's /health concurrently: reachability, versions, agent health")
+    .description("Ask every enrolled host's updater GET /health at once (over pinned mutual TLS, short timeout) and print\nreachability, the updater's version, whether it is busy, the active and previous releases and the agent's health.")
+    .addOption(new Option('--timeout <ms>', 'per-host timeout').argParser(parseCount('--timeout', 1)).default(5000))
+    .option('--json', 'print an array of host states as JSON', false)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ swarm status
+  $ swarm status --json | jq -r '.[] | select(.reachable | not) | .host'`,
+    )
+    .action(async (opts: { timeout: number; json: boolean }, cmd) => {
+      const home = await openHome(ctx.home(cmd));
+      let rows: HostStatus[];
+      const client = createUpdaterClient(home.master, { connectTimeoutMs: opts.timeout, statusTimeoutMs: opts.timeout });
+      try {
+        rows = await Promise.all(
+          home.registry.listHosts().map(async (host): Promise<HostStatus> => {
+            try {
+              const h = await client.health(targetOf(host), { timeoutMs: opts.timeout });
+              return {
+                host: host.name,
+                reachable: true,
+                version: h.version,
+                busy: h.busy,
+                active: h.active,
+                prev: h.prev,
+                agent: { running: h.agent.running, healthy: h.agent.healthy },
+                error: null,
+              };
+            } catch (err) {
+              const e = err as { code?: string; message?: string };
+              return {
+                host: host.name,
+                reachable: false,
+                version: null,
+                busy: null,
+                active: null,
+                prev: null,
+                agent: null,
+                error: { code: e.code ?? 'SWARM_ERR_CLIENT_UNREACHABLE', message: e.message ?? String(err) },
+              };
+            }
+          }),
+        );
+      } finally {
+        await client.close();
+        home.close();
+      }
+      if (opts.json) {
+        ctx.printJson(rows);
+        return;
+      }
+      const id = (r: unknown) => (r && typeof r === 'object' && 'id' in r ? String((r as { id: unknown }).id) : '-');
+      ctx.print(
+        formatTable(
+          ['HOST', 'REACHABLE', 'UPDATER', 'BUSY', 'ACTIVE', 'PREV', 'AGENT', 'ERROR'],
+          rows.map((r) => [
+            r.host,
+            r.reachable ? 'yes' : 'no',
+            r.version ?? '-',
+            r.busy === null ? '-' : r.busy ? 'yes' : 'no',
+            id(r.active),
+            id(r.prev),
+            r.agent ? (r.agent.running ? (r.agent.healthy ? 'healthy' : 'unhealthy') : 'stopped') : '-',
+            r.error ? `${r.error.code}: ${r.error.message}` : '',
+          ]),
+        ),
+      );
+    });
+};

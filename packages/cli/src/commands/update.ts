@@ -1,0 +1,158 @@
+import { Option } from 'commander';
+import { createUpdaterClient } from '@swarm/client';
+import { swarmError } from '@swarm/errors';
+import {
+  DEFAULT_POLICY,
+  isFailure,
+  openHome,
+  planRollout,
+  prepareRelease,
+  runRollout,
+  type PreparedRelease,
+  type RolloutPlan,
+} from '@swarm/master';
+import { addTargetOptions, parseCount, selectTargets } from '../options/rollout-options.js';
+import { formatTable } from '../output/table.js';
+import type { RegisterCommand } from '../program.js';
+import { rolloutInterrupts } from '../rollout-output/interrupts.js';
+import { createProgressView } from '../rollout-output/progress.js';
+import { resultsTable } from '../rollout-output/results.js';
+import { selfReleaseTree } from '../self/self-release.js';
+
+interface UpdateOptions {
+  all: boolean;
+  host?: string[];
+  tree?: string;
+  tarball?: string;
+  includeSelf: boolean;
+  selfTarball?: string;
+  dryRun: boolean;
+  concurrency: number;
+  canary: number;
+  maxFailures: number;
+  force: boolean;
+  json: boolean;
+}
+
+/** `swarm update`: roll a release out across hosts (SPEC.md §7; wiki/rollouts.md). */
+export const registerUpdate: RegisterCommand = (program, ctx, exit) => {
+  const command = program
+    .command('update')
+    .summary('roll a release out: canary first, then N at a time, within a failure budget')
+    .description(
+      'Push a release to hosts over pinned mutual TLS. Canary hosts go first and alone, then the rest\n' +
+        '--concurrency at a time; once more than --max-failures hosts failed or rolled back, no new host is\n' +
+        'started (the rest are `skipped`). Hosts already on the digest are `up_to_date` unless --force.\n' +
+        'First Ctrl-C: start no new host; second Ctrl-C: abort the hosts in flight too.',
+    );
+  addTargetOptions(command)
+    .option('--tree <dir>', 'release tree to pack once for the whole rollout (default: the current directory)')
+    .option('--tarball <file>', 'a release tarball packed before (e.g. by swarm pack)')
+    .option('--include-self', "also upgrade each host's updater to this master's version, after the application", false)
+    .option('--self-tarball <file>', 'also upgrade each updater to this updater release (e.g. from swarm pack --self)')
+    .option('--dry-run', 'ask every host /health and print the plan; change nothing', false)
+    .addOption(new Option('--concurrency <n>', 'hosts in flight at once after the canaries').argParser(parseCount('--concurrency', 1)).default(DEFAULT_POLICY.concurrency))
+    .addOption(new Option('--canary <n>', 'hosts that go first, alone').argParser(parseCount('--canary', 0)).default(DEFAULT_POLICY.canary))
+    .addOption(
+      new Option('--max-failures <n>', 'stop starting hosts once more than N failed (whole rollout)').argParser(parseCount('--max-failures', 0)).default(DEFAULT_POLICY.maxFailures),
+    )
+    .option('--force', 'push even to hosts already on the release', false)
+    .option('--json', 'print { release, results } as JSON', false)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ swarm update --all --tree ./web
+  $ swarm update --host web-1 --host web-2 --tarball web-1.4.2.tgz --force
+  $ swarm update --all --tree ./web --canary 2 --concurrency 8 --max-failures 1
+  $ swarm update --all --tree ./web --dry-run
+  $ swarm update --all --tree ./web --include-self --json | jq '.results[] | select(.outcome != "updated")'
+
+Exit codes: 0 every host updated or up to date; 1 a host failed, rolled back or was skipped; 2 usage error.`,
+    )
+    .action(async (opts: UpdateOptions, cmd) => {
+      if (opts.tree && opts.tarball) throw swarmError('SWARM_ERR_USAGE_INVALID', '--tree and --tarball cannot be used together');
+      if (opts.includeSelf && opts.selfTarball) throw swarmError('SWARM_ERR_USAGE_INVALID', '--include-self and --self-tarball cannot be used together');
+      const homeDir = ctx.home(cmd);
+      const home = await openHome(homeDir);
+      const prepared: PreparedRelease[] = [];
+      try {
+        const hosts = selectTargets(home.registry, opts);
+        const release = await prepareRelease(opts.tarball ? { tarball: opts.tarball } : { tree: opts.tree ?? '.', exclude: [homeDir] });
+        prepared.push(release);
+        const self = opts.includeSelf
+          ? await prepareRelease({ tree: selfReleaseTree() })
+          : opts.selfTarball
+            ? await prepareRelease({ tarball: opts.selfTarball })
+            : null;
+        if (self) prepared.push(self);
+        if (opts.includeSelf && self && self.version !== ctx.version) {
+          throw swarmError('SWARM_ERR_PACK_TREE_INVALID', `the built updater release is ${self.version}, not ${ctx.version}: run npm run build`);
+        }
+        const policy = { concurrency: opts.concurrency, canary: opts.canary, maxFailures: opts.maxFailures };
+        const client = createUpdaterClient(home.master);
+        try {
+          if (opts.dryRun) {
+            const plan = await planRollout({ hosts, client, release, self, force: opts.force, policy });
+            if (opts.json) ctx.printJson(plan);
+            else ctx.print(planTable(plan));
+            return;
+          }
+          ctx.note(`release ${release.name} ${release.version} sha256 ${release.sha256} (${release.size} bytes) → ${hosts.length} host(s)`);
+          const view = createProgressView(ctx.stderr, hosts.map((h) => h.name));
+          const interrupts = rolloutInterrupts((line) => ctx.note(line));
+          let result;
+          try {
+            result = await runRollout({
+              kind: 'update',
+              hosts,
+              registry: home.registry,
+              client,
+              release,
+              self,
+              force: opts.force,
+              policy,
+              stop: interrupts.stop,
+              abort: interrupts.abort,
+              onEvent: (e) => view.onEvent(e),
+            });
+          } finally {
+            view.stop();
+            interrupts.dispose();
+          }
+          if (opts.json) ctx.printJson(result);
+          else ctx.print(resultsTable(result));
+          if (result.results.some((r) => isFailure(r.outcome, 'update'))) exit.code = 1;
+        } finally {
+          await client.close();
+        }
+      } finally {
+        for (const p of prepared) await p.dispose();
+        home.close();
+      }
+    });
+};
+
+function planTable(plan: RolloutPlan): string {
+  const head = plan.release
+    ? `release ${plan.release.name} ${plan.release.version} sha256 ${plan.release.sha256} (${plan.release.size} bytes)`
+    : 'no application release';
+  const self = plan.self ? `\nupdater release ${plan.self.version} sha256 ${plan.self.sha256}` : '';
+  const policy = `\ncanary ${plan.policy.canary}, concurrency ${plan.policy.concurrency}, max failures ${plan.policy.maxFailures}\n`;
+  return (
+    head +
+    self +
+    policy +
+    formatTable(
+      ['#', 'HOST', 'STAGE', 'ACTIVE', 'UPDATER', 'ACTION'],
+      plan.hosts.map((h) => [
+        String(h.order),
+        h.host,
+        h.stage,
+        h.active?.id ?? '-',
+        h.updaterVersion ?? '-',
+        h.error ? `${h.action}: ${h.error.code}` : h.action,
+      ]),
+    )
+  );
+}

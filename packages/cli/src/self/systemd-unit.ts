@@ -1,0 +1,41 @@
+/** Options of {@link systemdUnit}: how this worker's `swarm updater` is started. */
+export interface SystemdUnitOptions {
+  /** Absolute paths of node and of the swarm bin. */
+  readonly node: string;
+  readonly swarm: string;
+  /** The `swarm updater` arguments (absolute paths). */
+  readonly args: readonly string[];
+}
+
+/**
+ * The systemd unit of the supervisor (SPEC.md §9, wiki/operations.md). `Restart=always`
+ * brings the supervisor back whatever happens to it; `KillMode=process` stops only the
+ * supervisor on stop/restart — it stops its updater itself, and the agent, in its own
+ * process group, keeps serving until the next updater adopts it.
+ */
+export function systemdUnit(options: SystemdUnitOptions): string {
+  const quote = (s: string) => (/^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `"${s.replace(/(["\\])/g, '\\$1')}"`);
+  return `# swarm updater: the supervisor (bootloader) that runs the updater from its self directory.
+# Install: save as /etc/systemd/system/swarm-updater.service, then
+#   systemctl daemon-reload && systemctl enable --now swarm-updater
+[Unit]
+Description=swarm updater (supervisor): receives releases from the swarm master over mTLS
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+Type=simple
+ExecStart=${[options.node, options.swarm, 'updater', ...options.args].map(quote).join(' ')}
+Restart=always
+RestartSec=2
+# Stop only the supervisor: it stops the updater gracefully, and the agent (own process
+# group) keeps running across updater restarts and upgrades; the next updater adopts it.
+KillMode=process
+TimeoutStopSec=30
+UMask=0077
+NoNewPrivileges=yes
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
