@@ -10,7 +10,10 @@ export interface HealthEndpoint {
 }
 
 /** One `GET /health`: the reported version, or the reason there is none. */
-export function fetchVersion(endpoint: HealthEndpoint, timeoutMs: number): Promise<{ version: string } | { error: string }> {
+export function fetchVersion(
+  endpoint: HealthEndpoint,
+  timeoutMs: number,
+): Promise<{ version: string } | { error: string }> {
   return new Promise((resolve) => {
     const req = request(
       {
@@ -31,7 +34,11 @@ export function fetchVersion(endpoint: HealthEndpoint, timeoutMs: number): Promi
           if (res.statusCode !== 200) return resolve({ error: `GET /health answered ${res.statusCode}` });
           try {
             const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { version?: unknown };
-            resolve(typeof body.version === 'string' ? { version: body.version } : { error: 'GET /health reported no version' });
+            resolve(
+              typeof body.version === 'string'
+                ? { version: body.version }
+                : { error: 'GET /health reported no version' },
+            );
           } catch {
             resolve({ error: 'GET /health answered something other than JSON' });
           }

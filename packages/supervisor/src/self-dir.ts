@@ -29,6 +29,8 @@ export function selfDirPaths(root: string): SelfDirPaths {
 /** The outcome of the last self-update, as `GET /health` reports it in `lastSelfUpdate`. */
 export interface SelfUpdateRecord {
   readonly outcome: 'succeeded' | 'failed';
+  /** The attempt id the updater gave in its 202 (the master waits for this record). */
+  readonly attempt?: string;
   /** Release id switched from and to. */
   readonly from: string | null;
   readonly to: string;
@@ -44,7 +46,13 @@ export interface SelfState {
   readonly active: string | null;
   readonly prev: string | null;
   /** A switch in flight: present from the flip until the new updater is proven or undone. */
-  readonly switching: { readonly from: string | null; readonly to: string; readonly version: string; readonly startedAt: string } | null;
+  readonly switching: {
+    readonly from: string | null;
+    readonly to: string;
+    readonly version: string;
+    readonly attempt?: string;
+    readonly startedAt: string;
+  } | null;
   readonly lastSelfUpdate: SelfUpdateRecord | null;
 }
 
@@ -100,7 +108,8 @@ export async function pruneReleases(paths: SelfDirPaths, state: SelfState, keep:
   const protectedIds = new Set([state.active, state.prev].filter((x): x is string => x !== null));
   const candidates = names.filter((n) => !protectedIds.has(n) && !n.startsWith('.'));
   const excess = Math.max(0, names.filter((n) => !n.startsWith('.')).length - keep);
-  for (const name of candidates.slice(0, excess)) await rm(join(paths.releases, name), { recursive: true, force: true });
+  for (const name of candidates.slice(0, excess))
+    await rm(join(paths.releases, name), { recursive: true, force: true });
 }
 
 async function fsyncDir(dir: string): Promise<void> {

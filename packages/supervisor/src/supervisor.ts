@@ -12,7 +12,13 @@ import {
   writeSelfState,
   type SelfState,
 } from './self-dir.js';
-import { exited, isSelfUpdateRequest, startUpdaterProcess, stopProcess, type SelfUpdateRequest } from './updater-process.js';
+import {
+  exited,
+  isSelfUpdateRequest,
+  startUpdaterProcess,
+  stopProcess,
+  type SelfUpdateRequest,
+} from './updater-process.js';
 
 /** Options of {@link runSupervisor}. */
 export interface SupervisorOptions {
@@ -93,7 +99,11 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
   }
 
   async function start(id: string): Promise<ChildProcess> {
-    const child = await startUpdaterProcess({ releaseDir: join(paths.releases, id), args: options.updaterArgs, env: options.env });
+    const child = await startUpdaterProcess({
+      releaseDir: join(paths.releases, id),
+      args: options.updaterArgs,
+      env: options.env,
+    });
     log.info({ release: id, pid: child.pid }, 'updater started');
     return child;
   }
@@ -107,12 +117,20 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     const from = await currentReleaseId(paths);
     const startedAt = new Date().toISOString();
     log.info({ from, to: request.id, version: request.version }, 'self-update: switching updater');
-    await writeSelfState(paths, { ...before, switching: { from, to: request.id, version: request.version, startedAt } });
+    await writeSelfState(paths, {
+      ...before,
+      switching: { from, to: request.id, version: request.version, attempt: request.attempt, startedAt },
+    });
     await stopProcess(old, grace);
     await flipCurrent(paths, request.id);
     const next = await start(request.id);
-    const reason = await waitForVersion(options.health, request.version, options.switchDeadlineMs ?? 30_000, exited(next));
-    const record = { from, to: request.id, version: request.version, startedAt };
+    const reason = await waitForVersion(
+      options.health,
+      request.version,
+      options.switchDeadlineMs ?? 30_000,
+      exited(next),
+    );
+    const record = { from, to: request.id, version: request.version, attempt: request.attempt, startedAt };
     if (reason === null) {
       const state: SelfState = {
         active: request.id,
@@ -121,6 +139,8 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
         lastSelfUpdate: { ...record, outcome: 'succeeded', finishedAt: new Date().toISOString() },
       };
       await writeSelfState(paths, state);
+      // The new updater read the journal before this record existed: hand it over.
+      if (next.connected) next.send({ type: 'swarm:self-update-record', record: state.lastSelfUpdate });
       await pruneReleases(paths, state, options.keep ?? 2);
       log.info({ to: request.id }, 'self-update succeeded');
       return { child: next, state };
@@ -162,7 +182,11 @@ function nextEvent(child: ChildProcess, signal: AbortSignal | undefined): Promis
   });
 }
 
-async function recoverInterruptedSwitch(paths: ReturnType<typeof selfDirPaths>, state: SelfState, log: Logger): Promise<SelfState> {
+async function recoverInterruptedSwitch(
+  paths: ReturnType<typeof selfDirPaths>,
+  state: SelfState,
+  log: Logger,
+): Promise<SelfState> {
   const switching = state.switching;
   if (!switching) return state;
   log.warn({ switching }, 'the supervisor stopped during a self-update; going back to the previous updater');
@@ -176,6 +200,7 @@ async function recoverInterruptedSwitch(paths: ReturnType<typeof selfDirPaths>, 
       from: switching.from,
       to: switching.to,
       version: switching.version,
+      ...(switching.attempt ? { attempt: switching.attempt } : {}),
       reason: 'interrupted: the supervisor stopped during the switch',
       startedAt: switching.startedAt,
       finishedAt: new Date().toISOString(),

@@ -8,11 +8,19 @@ export interface SelfUpdateRequest {
   /** Release id, already extracted and verified under `<self-dir>/releases/<id>`. */
   readonly id: string;
   readonly version: string;
+  /** Names this self-update end to end: the 202, the journal and `lastSelfUpdate` carry it. */
+  readonly attempt?: string;
 }
 
 export function isSelfUpdateRequest(message: unknown): message is SelfUpdateRequest {
   const m = message as Partial<SelfUpdateRequest> | null;
-  return m !== null && typeof m === 'object' && m.type === 'swarm:self-update' && typeof m.id === 'string' && typeof m.version === 'string';
+  return (
+    m !== null &&
+    typeof m === 'object' &&
+    m.type === 'swarm:self-update' &&
+    typeof m.id === 'string' &&
+    typeof m.version === 'string'
+  );
 }
 
 /** Options for starting one updater process from a release directory. */

@@ -13,11 +13,17 @@ const stop = new AbortController();
 if (process.connected) process.once('disconnect', () => stop.abort());
 
 try {
-  const config = parseUpdaterConfig({ flags: parseUpdaterArgv(process.argv.slice(2)), env: process.env });
+  const { flags, ignored } = parseUpdaterArgv(process.argv.slice(2));
+  if (ignored.length > 0) {
+    process.stderr.write(`${JSON.stringify({ level: 40, name: 'updater', msg: 'ignoring options this updater does not know', ignored })}\n`);
+  }
+  const config = parseUpdaterConfig({ flags, env: process.env });
   await runUpdater(config, { signal: stop.signal });
   process.disconnect?.();
 } catch (err) {
-  const body = isSwarmError(err) ? { code: err.code, message: err.message, hint: err.remedy } : { message: String(err) };
+  const body = isSwarmError(err)
+    ? { code: err.code, message: err.message, hint: err.remedy }
+    : { message: String(err) };
   process.stderr.write(`${JSON.stringify({ level: 60, name: 'updater', msg: 'updater failed to start', ...body })}\n`);
   process.exitCode = isSwarmError(err) ? err.exitCode : 1;
   process.disconnect?.();

@@ -1,25 +1,27 @@
 import { readFile, realpath } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /**
- * The updater's own version (SPEC.md §5): the `version` of the release.json it runs from when
- * it runs from a self directory's `current` release, else this package's version.
+ * The updater's own version (SPEC.md §5): the `version` of the release.json it runs from —
+ * the updater release's `release.json` beside its entry file (`updater.mjs`), wherever that
+ * release was extracted — else this package's version. `selfDir` is kept for callers that
+ * know it; the file beside the entry is what decides.
  */
-export async function updaterVersion(selfDir: string | null, entry = process.argv[1]): Promise<string> {
-  if (selfDir && entry) {
+export async function updaterVersion(_selfDir: string | null = null, entry = process.argv[1]): Promise<string> {
+  if (entry) {
     try {
-      const current = await realpath(join(selfDir, 'current'));
-      const running = await realpath(entry);
-      if (running.startsWith(`${current}/`)) {
-        const manifest = JSON.parse(await readFile(join(current, 'release.json'), 'utf8')) as { version?: unknown };
-        if (typeof manifest.version === 'string') return manifest.version;
-      }
+      const dir = dirname(await realpath(entry));
+      const manifest = JSON.parse(await readFile(join(dir, 'release.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (manifest.name === UPDATER_RELEASE_NAME && typeof manifest.version === 'string') return manifest.version;
     } catch {
-      // No self release here: fall back to the package version.
+      // Not running from an updater release: fall back to the package version.
     }
   }
   return packageVersion();
 }
+
+/** The `name` in the release.json of every updater release (scripts/bundle-updater.mjs). */
+export const UPDATER_RELEASE_NAME = 'swarm-updater';
 
 async function packageVersion(): Promise<string> {
   try {

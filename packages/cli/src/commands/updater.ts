@@ -18,7 +18,7 @@ export const registerUpdater: RegisterCommand = (program, ctx) => {
     .command('updater')
     .summary('run the worker daemon (supervisor + updater) that receives releases')
     .description(
-      'Run the updater on a worker: an HTTPS server with mutual TLS (the bundle\'s CA and updater certificate)\n' +
+      "Run the updater on a worker: an HTTPS server with mutual TLS (the bundle's CA and updater certificate)\n" +
         'that receives releases from the master, verifies, stages and activates them, supervises the agent,\n' +
         'probes it and rolls back by itself. With --self-dir a supervisor runs the updater from that directory\n' +
         'so the master can upgrade it (POST /update-self) and it falls back by itself if the new one fails.\n' +
@@ -26,11 +26,19 @@ export const registerUpdater: RegisterCommand = (program, ctx) => {
     );
   for (const key of updaterConfigKeys) {
     command.addOption(
-      new Option(`${key.flag} <${key.type === 'integer' ? 'n' : key.type === 'listen' ? 'host:port' : 'dir'}>`, `${key.description} [${key.env}; default ${key.defaultText}]`),
+      new Option(
+        `${key.flag} <${key.type === 'integer' ? 'n' : key.type === 'listen' ? 'host:port' : 'dir'}>`,
+        `${key.description} [${key.env}; default ${key.defaultText}]`,
+      ),
     );
   }
   command
-    .addOption(new Option(`${CONFIG_FILE_OPTION.flag} <file>`, `JSON file of settings, keyed like the flags in camelCase [${CONFIG_FILE_OPTION.env}]`))
+    .addOption(
+      new Option(
+        `${CONFIG_FILE_OPTION.flag} <file>`,
+        `JSON file of settings, keyed like the flags in camelCase [${CONFIG_FILE_OPTION.env}]`,
+      ),
+    )
     .option('--print-systemd-unit', 'print a systemd unit that runs this command, and exit', false)
     .addHelpText(
       'after',
@@ -48,12 +56,25 @@ Examples:
         if (typeof value === 'string') flags[key] = value;
       }
       if (opts.printSystemdUnit) {
-        const paths = { bundle: '/etc/swarm/bundle', installDir: '/var/lib/swarm/app', selfDir: '/var/lib/swarm/updater' };
+        const paths = {
+          bundle: '/etc/swarm/bundle',
+          installDir: '/var/lib/swarm/app',
+          selfDir: '/var/lib/swarm/updater',
+        };
         const pathKeys = new Set<string>(updaterConfigKeys.filter((k) => k.type === 'path').map((k) => k.key));
         const absolute = Object.fromEntries(
-          Object.entries({ ...paths, ...flags }).map(([k, v]) => [k, pathKeys.has(k) || k === 'config' ? resolve(v) : v]),
+          Object.entries({ ...paths, ...flags }).map(([k, v]) => [
+            k,
+            pathKeys.has(k) || k === 'config' ? resolve(v) : v,
+          ]),
         );
-        ctx.print(systemdUnit({ node: process.execPath, swarm: resolve(process.argv[1] ?? 'swarm'), args: updaterArgv(absolute) }).trimEnd());
+        ctx.print(
+          systemdUnit({
+            node: process.execPath,
+            swarm: resolve(process.argv[1] ?? 'swarm'),
+            args: updaterArgv(absolute),
+          }).trimEnd(),
+        );
         return;
       }
       const config = parseUpdaterConfig({ flags, env: ctx.env });
@@ -63,7 +84,11 @@ Examples:
       }
       const log = createLogger({ name: 'supervisor' });
       const seed = await seedSelfDir(config.selfDir);
-      if (seed.seeded) log.info({ selfDir: config.selfDir, release: seed.id }, 'self directory seeded with this installation\'s updater');
+      if (seed.seeded)
+        log.info(
+          { selfDir: config.selfDir, release: seed.id },
+          "self directory seeded with this installation's updater",
+        );
       const bundle = await readWorkerBundle(config.bundle, { requireUpdater: true });
       const listenHost = config.listen?.host;
       const stop = new AbortController();
@@ -74,7 +99,12 @@ Examples:
         await runSupervisor({
           selfDir: config.selfDir,
           // Absolute paths: each updater runs from its own release directory.
-          updaterArgs: updaterArgv({ ...flags, bundle: config.bundle, installDir: config.installDir, selfDir: config.selfDir }),
+          updaterArgs: updaterArgv({
+            ...updaterFlags(flags),
+            bundle: config.bundle,
+            installDir: config.installDir,
+            selfDir: config.selfDir,
+          }),
           env: { ...ctx.env },
           health: {
             host: !listenHost || listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost,
@@ -94,3 +124,12 @@ Examples:
       }
     });
 };
+
+/**
+ * The flags an updater process needs: all but the supervisor's own. An updater release
+ * older than this CLI would not know them (it ignores unknown flags, but need not see them).
+ */
+function updaterFlags(flags: Record<string, string>): Record<string, string> {
+  const { selfUpdateDeadlineMs: _supervisorOnly, ...rest } = flags;
+  return rest;
+}

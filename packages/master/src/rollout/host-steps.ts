@@ -90,7 +90,11 @@ export async function updateHost(ctx: HostContext, options: UpdateHostOptions): 
 async function selfUpdate(ctx: HostContext, self: PackedRelease, deadlineMs: number): Promise<void> {
   ctx.onPhase('uploading');
   const accepted = await ctx.client.updateSelf(ctx.target, upload(self, ctx));
-  const expected = typeof accepted.id === 'string' ? accepted.id : null;
+  // The updater names the attempt in its 202; the supervisor's record of the switch carries
+  // it. Matching on it — not on the version, which may not change (--force, a rebuilt
+  // updater) and which the old updater reports until it is stopped — tells this switch's
+  // outcome apart from an earlier one.
+  const attempt = typeof accepted.attempt === 'string' ? accepted.attempt : null;
   ctx.onPhase('applying');
   const deadline = Date.now() + deadlineMs;
   let last = 'the updater did not answer /health';
@@ -98,13 +102,16 @@ async function selfUpdate(ctx: HostContext, self: PackedRelease, deadlineMs: num
     if (ctx.signal.aborted) throw swarmError('SWARM_ERR_ROLLOUT_INTERRUPTED');
     try {
       const health = await ctx.client.health(ctx.target, { signal: ctx.signal });
-      if (health.version === self.version) return;
-      const report = health.lastSelfUpdate as { outcome?: unknown; to?: unknown; reason?: unknown } | null;
-      if (report?.outcome === 'failed' && (expected === null || report.to === expected)) {
+      const report = health.lastSelfUpdate as { outcome?: unknown; attempt?: unknown; reason?: unknown } | null;
+      const ours = attempt !== null && report?.attempt === attempt;
+      if (ours && report?.outcome === 'failed') {
         throw swarmError('SWARM_ERR_SELF_UPDATE_FAILED', `the new updater did not come up: ${String(report.reason ?? 'no reason given')}`, {
           lastSelfUpdate: report,
         });
       }
+      if (ours && report?.outcome === 'succeeded' && health.version === self.version) return;
+      // An updater that does not name attempts (older than this master): the version decides.
+      if (attempt === null && health.version === self.version) return;
       last = `the host still reports updater version ${health.version}`;
     } catch (err) {
       if (isSwarmError(err) && err.code === 'SWARM_ERR_SELF_UPDATE_FAILED') throw err;
@@ -122,7 +129,13 @@ export async function rollbackHost(ctx: HostContext): Promise<HostResult> {
   ctx.onPhase('rolling-back');
   try {
     const body = await ctx.client.rollback(ctx.target, { signal: ctx.signal });
-    return { host: ctx.target.host, outcome: 'rolled_back', release: body.active ?? null, durationMs: Date.now() - started, error: null };
+    return {
+      host: ctx.target.host,
+      outcome: 'rolled_back',
+      release: body.active ?? null,
+      durationMs: Date.now() - started,
+      error: null,
+    };
   } catch (err) {
     const error = asSwarmError(err);
     return {
@@ -136,7 +149,13 @@ export async function rollbackHost(ctx: HostContext): Promise<HostResult> {
 }
 
 function upload(release: PackedRelease, ctx: HostContext) {
-  return { file: release.file, sha256: release.sha256, size: release.size, signal: ctx.signal, onProgress: ctx.onProgress };
+  return {
+    file: release.file,
+    sha256: release.sha256,
+    size: release.size,
+    signal: ctx.signal,
+    onProgress: ctx.onProgress,
+  };
 }
 
 function releaseIn(value: unknown): Release | null {

@@ -1,19 +1,34 @@
 import type { LifecycleContext } from './lifecycle-context.js';
-import { releasesToPrune, removeRelease } from './release-store.js';
+import { releaseExists, releasesToPrune, removeRelease, removeTrash } from './release-store.js';
 
 /**
  * Delete committed releases beyond the retention count — after the commit, never before an
  * extraction (on a journal-less ext4, mass deletion slows the file creation that follows;
  * NOTES.md). Each directory goes first, then its journal record: a crash in between leaves a
  * record without a directory, which recovery forgets, never a directory the journal hides.
+ * A deletion that fails (an I/O error) still records the releases already gone, so the
+ * journal never lists a directory that no longer exists; trash left by an earlier failed
+ * deletion is reclaimed first.
  */
 export async function pruneReleases(ctx: LifecycleContext): Promise<string[]> {
   const drop = releasesToPrune(ctx.journal.current, ctx.config.keep);
-  for (const release of drop) await removeRelease(ctx.layout, release.id);
-  if (drop.length > 0) {
-    const ids = new Set(drop.map((r) => r.id));
-    await ctx.journal.update((s) => ({ ...s, releases: s.releases.filter((r) => !ids.has(r.id)) }));
-    ctx.logger.info({ pruned: [...ids] }, 'old releases pruned');
+  const gone: string[] = [];
+  try {
+    await removeTrash(ctx.layout);
+    for (const release of drop) {
+      try {
+        await removeRelease(ctx.layout, release.id);
+      } finally {
+        // Renamed to the trash before its deletion failed counts as gone.
+        if (!(await releaseExists(ctx.layout, release.id))) gone.push(release.id);
+      }
+    }
+  } finally {
+    if (gone.length > 0) {
+      const ids = new Set(gone);
+      await ctx.journal.update((s) => ({ ...s, releases: s.releases.filter((r) => !ids.has(r.id)) }));
+      ctx.logger.info({ pruned: gone }, 'old releases pruned');
+    }
   }
-  return drop.map((r) => r.id);
+  return gone;
 }

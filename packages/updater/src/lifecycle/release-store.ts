@@ -37,6 +37,17 @@ export async function removeRelease(layout: InstallLayout, id: string): Promise<
   await rm(trash, { recursive: true, force: true });
 }
 
+/**
+ * Delete the trash left by a deletion that failed half-way (its `rm` hit an I/O error): the
+ * release was already gone from its name, only the disk space is left to reclaim. Only the
+ * operation in flight deletes releases, so no trash can be in use when it runs this.
+ */
+export async function removeTrash(layout: InstallLayout): Promise<void> {
+  for (const name of await readdir(layout.releases)) {
+    if (name.startsWith(TRASH_PREFIX)) await rm(join(layout.releases, name), { recursive: true, force: true });
+  }
+}
+
 /** Delete staging and trash directories and stray temporary files and links (recovery). */
 export async function removeLeftovers(layout: InstallLayout): Promise<string[]> {
   const removed: string[] = [];

@@ -148,6 +148,8 @@ export class UpdaterDaemon {
       );
       const daemon = new UpdaterDaemon(options, lock, journal, supervisor, layout, ctx, recovery);
       daemon.lastSelfUpdate = await readLastSelfUpdate(config.selfDir);
+      // After a successful switch the supervisor sends this (new) updater its record.
+      supervisorChannel()?.onRecord((record) => (daemon.lastSelfUpdate = record));
       return daemon;
     } catch (err) {
       await lock.release();
@@ -173,10 +175,10 @@ export class UpdaterDaemon {
    * calls {@link requestSelfSwitch} once the 202 is on the wire), or gives up after
    * {@link SELF_SWITCH_WAIT_MS}.
    */
-  updateSelf(receive: UploadReceiver): Promise<ReleaseRecord> {
+  updateSelf(receive: UploadReceiver): Promise<ReleaseRecord & { attempt: string }> {
     const { config } = this.options;
     const channel = supervisorChannel();
-    return new Promise<ReleaseRecord>((accept, refuse) => {
+    return new Promise<ReleaseRecord & { attempt: string }>((accept, refuse) => {
       this.runner
         .run('update-self', async (op) => {
           const staging = join(this.layout.releases, `${STAGING_PREFIX}self-${op.id}`);
@@ -205,7 +207,7 @@ export class UpdaterDaemon {
           } finally {
             await rm(staging, { recursive: true, force: true });
           }
-          accept(staged);
+          accept({ ...staged, attempt: op.id });
           const switching = new Promise<void>((resolve) => (this.switchRequested = resolve));
           await op.step(
             'switch',
@@ -213,7 +215,7 @@ export class UpdaterDaemon {
             async (signal) => {
               await switching;
               this.options.logger.info({ release: staged.id }, 'self-update staged; asking the supervisor to switch');
-              channel.requestSwitch(staged);
+              channel.requestSwitch({ id: staged.id, version: staged.version, attempt: op.id });
               // The supervisor stops this process (SIGTERM → shutdown aborts `signal`).
               await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
             },

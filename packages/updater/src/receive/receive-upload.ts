@@ -72,10 +72,25 @@ export async function receiveUpload(
     idleTimer.unref();
   };
   touch();
-  let sha256: string | null = null;
-  let size: number | null = null;
-  let received: { sha256: string; bytes: number } | null = null;
-  try {
+  // A connection that closes before its body is complete must end the receive at once. The
+  // parts iterator only notices a close that happens while it reads: one that happened
+  // earlier (the client or a proxy cut the link while the operation was being opened, a few
+  // ms of journal fsync) would leave it waiting until the receive deadline, and the runner
+  // busy meanwhile. (Found by test/reliability/network-faults.test.ts.)
+  let onClose = () => undefined as void;
+  const closedEarly = new Promise<never>((_, reject) => {
+    onClose = () => {
+      if (!req.raw.complete)
+        reject(swarmError('SWARM_ERR_UPLOAD_INCOMPLETE', 'the connection closed during the upload'));
+    };
+  });
+  closedEarly.catch(() => undefined);
+  if (req.raw.destroyed) onClose();
+  else req.raw.once('close', onClose);
+  const readParts = async () => {
+    let sha256: string | null = null;
+    let size: number | null = null;
+    let received: { sha256: string; bytes: number } | null = null;
     for await (const part of req.parts()) {
       touch();
       if (part.type === 'field') {
@@ -105,6 +120,13 @@ export async function receiveUpload(
       if (sha256 === null) throw swarmError('SWARM_ERR_UPLOAD_DIGEST_MISSING');
       received = await writeHashed(part.file, file, size, options, signal, touch);
     }
+    return { sha256, size, received };
+  };
+  let parts: Awaited<ReturnType<typeof readParts>>;
+  try {
+    const reading = readParts();
+    reading.catch(() => undefined);
+    parts = await Promise.race([reading, closedEarly]);
   } catch (err) {
     if (signal.aborted) throw signal.reason;
     if (idle)
@@ -113,7 +135,9 @@ export async function receiveUpload(
   } finally {
     clearTimeout(idleTimer);
     signal.removeEventListener('abort', onAbort);
+    req.raw.off('close', onClose);
   }
+  const { sha256, size, received } = parts;
   if (!received) {
     throw sha256 === null ? swarmError('SWARM_ERR_UPLOAD_DIGEST_MISSING') : swarmError('SWARM_ERR_UPLOAD_FILE_MISSING');
   }

@@ -41,6 +41,7 @@ export async function updateSelfRoute(app: FastifyInstance, options: UploadRoute
     // master went away — the switch goes on, and the master learns the outcome from /health).
     reply.raw.once('close', () => daemon.requestSelfSwitch());
     reply.code(202);
-    return { accepted: true, id: release.id, version: release.version, release };
+    const { attempt, ...record } = release;
+    return { accepted: true, id: record.id, version: record.version, attempt, release: record };
   });
 }

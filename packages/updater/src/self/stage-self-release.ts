@@ -27,7 +27,10 @@ export async function stageSelfRelease(options: StageSelfOptions): Promise<Relea
   await mkdir(releases, { recursive: true, mode: 0o755 });
   const staging = join(releases, `.staging-${randomUUID()}`);
   try {
-    const { manifest } = await extractRelease(options.tarball, staging, { limits: options.limits, signal: options.signal });
+    const { manifest } = await extractRelease(options.tarball, staging, {
+      limits: options.limits,
+      signal: options.signal,
+    });
     if (manifest.install) {
       throw swarmError('SWARM_ERR_RELEASE_MANIFEST_INVALID', 'an updater release cannot have an install step', {
         problems: ['install: not allowed in an updater release (it must run with plain node)'],
@@ -40,7 +43,13 @@ export async function stageSelfRelease(options: StageSelfOptions): Promise<Relea
       await rename(staging, dest);
       await fsyncDir(releases);
     }
-    return { id, name: manifest.name, version: manifest.version, sha256: options.sha256, installedAt: new Date().toISOString() };
+    return {
+      id,
+      name: manifest.name,
+      version: manifest.version,
+      sha256: options.sha256,
+      installedAt: new Date().toISOString(),
+    };
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
@@ -54,4 +63,3 @@ async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
-

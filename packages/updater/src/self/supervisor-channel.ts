@@ -5,7 +5,10 @@
  * the supervisor, which it does not.
  */
 export interface SupervisorChannel {
-  requestSwitch(release: { id: string; version: string }): void;
+  /** Ask for the switch to a staged release; `attempt` names this self-update end to end. */
+  requestSwitch(release: { id: string; version: string; attempt: string }): void;
+  /** Called when the supervisor reports the outcome of a switch to this (new) updater. */
+  onRecord(listener: (record: unknown) => void): void;
 }
 
 /** The channel, or null when this updater runs on its own (no `--self-dir` supervisor). */
@@ -13,7 +16,12 @@ export function supervisorChannel(): SupervisorChannel | null {
   if (typeof process.send !== 'function' || !process.connected) return null;
   return {
     requestSwitch: (release) => {
-      process.send?.({ type: 'swarm:self-update', id: release.id, version: release.version });
+      process.send?.({ type: 'swarm:self-update', id: release.id, version: release.version, attempt: release.attempt });
+    },
+    onRecord: (listener) => {
+      process.on('message', (message: { type?: unknown; record?: unknown } | null) => {
+        if (message?.type === 'swarm:self-update-record') listener(message.record);
+      });
     },
   };
 }
