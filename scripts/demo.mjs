@@ -131,43 +131,88 @@ async function main() {
   const ports = {};
   for (const host of hosts) {
     ports[host] = { updater: await freePort(), agent: await freePort() };
-    const res = swarm(['enroll', '--host', host, '--address', '127.0.0.1', '--updater', '--out', join(work, host, 'bundle'),
-      '--updater-port', String(ports[host].updater), '--agent-port', String(ports[host].agent)], { quiet: true });
+    const res = swarm(
+      [
+        'enroll',
+        '--host',
+        host,
+        '--address',
+        '127.0.0.1',
+        '--updater',
+        '--out',
+        join(work, host, 'bundle'),
+        '--updater-port',
+        String(ports[host].updater),
+        '--agent-port',
+        String(ports[host].agent),
+      ],
+      { quiet: true },
+    );
     expect(res.code === 0, `swarm enroll ${host} failed:\n${res.stderr}`);
   }
   const enrolled = swarmJson(['hosts']).json;
-  expect(enrolled.length === 3 && enrolled.every((h) => /^[0-9a-f]{64}$/.test(h.updaterFingerprint)), 'hosts are not all pinned');
-  proof(`3 hosts enrolled, each with its updater pin (${enrolled.map((h) => `${h.name} ${h.updaterFingerprint.slice(0, 12)}…`).join(', ')})`);
+  expect(
+    enrolled.length === 3 && enrolled.every((h) => /^[0-9a-f]{64}$/.test(h.updaterFingerprint)),
+    'hosts are not all pinned',
+  );
+  proof(
+    `3 hosts enrolled, each with its updater pin (${enrolled.map((h) => `${h.name} ${h.updaterFingerprint.slice(0, 12)}…`).join(', ')})`,
+  );
 
   step('swarm updater ×3: one supervisor + updater per host, separate processes, mutual TLS on loopback');
   for (const host of hosts) {
     const log = openSync(join(work, `${host}.log`), 'a');
-    const child = spawn(process.execPath, [swarmBin, 'updater', '--bundle', join(work, host, 'bundle'),
-      '--install-dir', join(work, host, 'app'), '--self-dir', join(work, host, 'self'),
-      '--listen', `127.0.0.1:${ports[host].updater}`, '--healthy-for-ms', '800'], {
-      stdio: ['ignore', log, log],
-      detached: true,
-      env: demoEnv(),
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        swarmBin,
+        'updater',
+        '--bundle',
+        join(work, host, 'bundle'),
+        '--install-dir',
+        join(work, host, 'app'),
+        '--self-dir',
+        join(work, host, 'self'),
+        '--listen',
+        `127.0.0.1:${ports[host].updater}`,
+        '--healthy-for-ms',
+        '800',
+      ],
+      {
+        stdio: ['ignore', log, log],
+        detached: true,
+        env: demoEnv(),
+      },
+    );
     children.push(child);
   }
-  await waitUntil('all three updaters answering /health', () => {
-    const status = swarmJson(['status', '--timeout', '2000']).json;
-    const down = status.filter((s) => !s.reachable).map((s) => `${s.host}: ${s.error?.code}`);
-    return { ok: down.length === 0, why: down.join(', ') };
-  }, 30000);
+  await waitUntil(
+    'all three updaters answering /health',
+    () => {
+      const status = swarmJson(['status', '--timeout', '2000']).json;
+      const down = status.filter((s) => !s.reachable).map((s) => `${s.host}: ${s.error?.code}`);
+      return { ok: down.length === 0, why: down.join(', ') };
+    },
+    30000,
+  );
   proof('every updater answers GET /health over mTLS, its certificate matching the pin');
 
   step('swarm update --all: agent v1');
   const v1 = swarmJson(['update', '--all', '--tree', releaseTree('1.0.0')]);
   expect(v1.code === 0, `v1 rollout exited ${v1.code}:\n${v1.stderr}`);
-  expect(Object.values(outcomes(v1.json)).every((o) => o === 'updated'), `v1 outcomes: ${JSON.stringify(outcomes(v1.json))}`);
+  expect(
+    Object.values(outcomes(v1.json)).every((o) => o === 'updated'),
+    `v1 outcomes: ${JSON.stringify(outcomes(v1.json))}`,
+  );
   proof(`v1 on every host: ${JSON.stringify(outcomes(v1.json))}`);
 
   step('swarm update --all: agent v2 (canary first, then the rest)');
   const v2 = swarmJson(['update', '--all', '--tree', releaseTree('2.0.0')]);
   expect(v2.code === 0, `v2 rollout exited ${v2.code}:\n${v2.stderr}`);
-  expect(Object.values(outcomes(v2.json)).every((o) => o === 'updated'), `v2 outcomes: ${JSON.stringify(outcomes(v2.json))}`);
+  expect(
+    Object.values(outcomes(v2.json)).every((o) => o === 'updated'),
+    `v2 outcomes: ${JSON.stringify(outcomes(v2.json))}`,
+  );
   proof(`v2 on every host, v1 kept as prev: ${JSON.stringify(outcomes(v2.json))}`);
 
   step('swarm update --all: a broken v3 whose health check fails');
@@ -176,14 +221,19 @@ async function main() {
   expect(v3.code === 1, `the broken rollout should exit 1, exited ${v3.code}`);
   expect(o3.h1 === 'rolled_back' && o3.h2 === 'skipped' && o3.h3 === 'skipped', `v3 outcomes: ${JSON.stringify(o3)}`);
   const canary = v3.json.results.find((r) => r.host === 'h1');
-  proof(`the canary h1 failed its probe and rolled back by itself (${canary.error?.code}), now on ${canary.release?.version}`);
+  proof(
+    `the canary h1 failed its probe and rolled back by itself (${canary.error?.code}), now on ${canary.release?.version}`,
+  );
   proof('the failure budget (0) stopped the rollout: h2 and h3 were never touched (skipped), exit code 1');
 
   step('swarm status: the fleet');
   const table = swarm(['status'], { quiet: true });
   say(indent(table.stdout.trimEnd()));
   const status = swarmJson(['status']).json;
-  expect(status.every((s) => s.reachable && s.active?.version === '2.0.0' && s.agent?.healthy), `fleet state: ${JSON.stringify(status)}`);
+  expect(
+    status.every((s) => s.reachable && s.active?.version === '2.0.0' && s.agent?.healthy),
+    `fleet state: ${JSON.stringify(status)}`,
+  );
   proof('every host runs v2, its agent healthy; v3 runs nowhere');
 
   step('swarm history');
@@ -210,14 +260,18 @@ process.once('SIGTERM', () => {
 });
 
 try {
-  expect(existsSync(join(root, 'examples/agent-release/agent.mjs')), 'examples/agent-release/agent.mjs is missing: run npm run build');
+  expect(
+    existsSync(join(root, 'examples/agent-release/agent.mjs')),
+    'examples/agent-release/agent.mjs is missing: run npm run build',
+  );
   await main();
   if (!keep) cleanup();
 } catch (err) {
   say(`\n\x1b[31mdemo failed:\x1b[0m ${err instanceof DemoFailure ? err.message : err.stack}`);
   for (const host of hosts) {
     const log = join(work, `${host}.log`);
-    if (existsSync(log)) say(`--- ${host}.log (last lines)\n${readFileSync(log, 'utf8').split('\n').slice(-15).join('\n')}`);
+    if (existsSync(log))
+      say(`--- ${host}.log (last lines)\n${readFileSync(log, 'utf8').split('\n').slice(-15).join('\n')}`);
   }
   cleanup();
   process.exitCode = 1;

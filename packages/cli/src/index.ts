@@ -1,1 +1,11 @@
-export {};
+// Running the CLI: the process is an argument, so tests run the real CLI in-process.
+export { run } from './run.js';
+export type { RunOptions, TextOutput, CliContext } from './context.js';
+
+// Adding commands: the registration signature and the command table.
+export { buildProgram, COMMANDS, type RegisterCommand, type ExitStatus } from './program.js';
+
+// Output conventions shared by commands.
+export { errorReport, type ErrorReport } from './output/error-message.js';
+export { formatTable } from './output/table.js';
+export { hostJson, type HostJson } from './output/host-json.js';

@@ -1,1 +1,45 @@
-export {};
+// The master home (SPEC.md §3): where it is, creating it, opening it.
+export { resolveHome, type ResolveHomeOptions } from './home/resolve-home.js';
+export { homePaths, defaultBundleDir, type HomePaths } from './home/home-paths.js';
+export { initHome, type InitHomeOptions, type InitHomeResult } from './home/init-home.js';
+export { openHome, type MasterHome, type MasterIdentity, type OpenHomeOptions } from './home/open-home.js';
+export { withHome, type HomeRef } from './home/with-home.js';
+
+// Enrollment: issuing a host's certificates, recording its pins, handing out its bundle.
+export {
+  enrollHost,
+  DEFAULT_AGENT_PORT,
+  DEFAULT_UPDATER_PORT,
+  type EnrollHostOptions,
+  type EnrollResult,
+} from './enroll/enroll-host.js';
+export { decommissionHost, type DecommissionHostOptions, type DecommissionResult } from './enroll/decommission-host.js';
+export { assertHostAddress, assertPort } from './enroll/host-address.js';
+
+// Rollouts: canary-first scheduling within a failure budget, per-host steps, dry-run plans, history.
+export { schedule, type ScheduleOptions, type TurnResult, type NotStarted } from './rollout/schedule.js';
+export {
+  isFailure,
+  type Outcome,
+  type HostResult,
+  type HostPhase,
+  type RolloutEvent,
+  type ReleaseRef,
+} from './rollout/outcome.js';
+export {
+  updateHost,
+  rollbackHost,
+  type HostContext,
+  type PackedRelease,
+  type UpdateHostOptions,
+} from './rollout/host-steps.js';
+export {
+  runRollout,
+  targetOf,
+  DEFAULT_POLICY,
+  type RolloutOptions,
+  type RolloutPolicy,
+  type RolloutResult,
+} from './rollout/rollout.js';
+export { planRollout, type PlannedHost, type RolloutPlan } from './rollout/plan.js';
+export { prepareRelease, sha256File, type ReleaseSource, type PreparedRelease } from './rollout/release-source.js';

@@ -99,7 +99,11 @@ export async function issueCertificate(options: IssueOptions): Promise<Certified
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(keys.publicKeyPem);
   cert.serialNumber = randomSerial();
-  setValidity(cert, options.notBefore ?? new Date(Date.now() - BACKDATE_MS), options.validityDays ?? LEAF_VALIDITY_DAYS);
+  setValidity(
+    cert,
+    options.notBefore ?? new Date(Date.now() - BACKDATE_MS),
+    options.validityDays ?? LEAF_VALIDITY_DAYS,
+  );
   cert.setSubject([
     { name: 'commonName', value: commonName(role, options.host) },
     { name: 'organizationName', value: 'swarm' },

@@ -5,7 +5,8 @@ import { createHash, X509Certificate } from 'node:crypto';
  * `openssl x509 -fingerprint -sha256`, lowercased with the colons removed.
  */
 export function fingerprint(cert: X509Certificate | string | Buffer): string {
-  const der = cert instanceof X509Certificate ? cert.raw : typeof cert === 'string' ? new X509Certificate(cert).raw : cert;
+  const der =
+    cert instanceof X509Certificate ? cert.raw : typeof cert === 'string' ? new X509Certificate(cert).raw : cert;
   return createHash('sha256').update(der).digest('hex');
 }
 

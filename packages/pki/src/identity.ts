@@ -40,7 +40,10 @@ export function identityOfPeer(peer: PeerCertificate | undefined | null, trustDo
 function identityFromSan(san: string | undefined, trustDomain: string | undefined): Identity {
   const uris = uriSans(san);
   if (uris.length !== 1) {
-    throw swarmError('SWARM_ERR_PKI_IDENTITY_INVALID', `the certificate has ${uris.length} URI SANs; exactly one is required`);
+    throw swarmError(
+      'SWARM_ERR_PKI_IDENTITY_INVALID',
+      `the certificate has ${uris.length} URI SANs; exactly one is required`,
+    );
   }
   const identity = parseSpiffeId(uris[0]!);
   if (trustDomain !== undefined && identity.trustDomain !== trustDomain) {

@@ -28,12 +28,7 @@ export { generateRsaKeyPair, RSA_BITS, type KeyPairPem } from './keys.js';
 export { fingerprint, normalizeFingerprint } from './fingerprint.js';
 
 // Files: private keys 0600 in 0700 directories, written atomically.
-export {
-  ensurePrivateDir,
-  writeFileAtomic,
-  PRIVATE_FILE_MODE,
-  PRIVATE_DIR_MODE,
-} from './secure-files.js';
+export { ensurePrivateDir, writeFileAtomic, PRIVATE_FILE_MODE, PRIVATE_DIR_MODE } from './secure-files.js';
 
 // Worker bundles: what `swarm enroll` writes and `swarm updater` reads.
 export {

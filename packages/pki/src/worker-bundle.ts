@@ -1,11 +1,11 @@
-import { mkdtemp, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { swarmError } from '@swarm/errors';
 import type { CertifiedKey } from './certificates.js';
 import { identityOf } from './identity.js';
 import { assertHostName } from './names.js';
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, ensurePrivateDir, writeFileAtomic } from './secure-files.js';
-import { chmod } from 'node:fs/promises';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writeFileAtomic } from './secure-files.js';
 
 /** `host.json` of a worker bundle: who this worker is and where it listens. */
 export interface HostInfo {
@@ -48,10 +48,9 @@ export async function writeWorkerBundle(dir: string, bundle: WorkerBundle): Prom
     if (await isNonEmptyDir(target)) {
       throw swarmError('SWARM_ERR_ENROLL_OUT_UNWRITABLE', `${target} already exists and is not empty`);
     }
-    await ensurePrivateDir(parent).catch(async () => {
-      // The parent may be someone else's directory (e.g. /tmp): it only has to exist.
-      await stat(parent);
-    });
+    // Create missing parents 0700, but never chmod one that exists: with `--out /tmp/web-1`
+    // the parent is /tmp, and narrowing it to 0700 would break every other user of it.
+    await mkdir(parent, { recursive: true, mode: PRIVATE_DIR_MODE });
     tmp = await mkdtemp(join(parent, `.${basename(target)}.partial-`));
     await chmod(tmp, PRIVATE_DIR_MODE);
     await writeFileAtomic(join(tmp, BUNDLE_FILES.ca), bundle.caPem, 0o644);
@@ -66,7 +65,12 @@ export async function writeWorkerBundle(dir: string, bundle: WorkerBundle): Prom
     tmp = undefined;
   } catch (err) {
     if ((err as { code?: string }).code === 'SWARM_ERR_ENROLL_OUT_UNWRITABLE') throw err;
-    throw swarmError('SWARM_ERR_ENROLL_OUT_UNWRITABLE', `cannot write the bundle to ${target}: ${(err as Error).message}`, {}, { cause: err });
+    throw swarmError(
+      'SWARM_ERR_ENROLL_OUT_UNWRITABLE',
+      `cannot write the bundle to ${target}: ${(err as Error).message}`,
+      {},
+      { cause: err },
+    );
   } finally {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   }
@@ -110,8 +114,34 @@ export async function readWorkerBundle(dir: string, options: { requireUpdater?: 
   }
   const updater = updaterCert !== null ? { certPem: updaterCert, keyPem: updaterKey! } : null;
   checkIdentity(agent.certPem, host, 'agent', dir);
-  if (updater) checkIdentity(updater.certPem, host, 'updater', dir);
+  checkKeyPair(agent, caPem, 'agent', dir);
+  if (updater) {
+    checkIdentity(updater.certPem, host, 'updater', dir);
+    checkKeyPair(updater, caPem, 'updater', dir);
+  }
   return { host, caPem, agent, updater };
+}
+
+/**
+ * A certificate with someone else's key, or from another CA than ca.crt, would only fail at
+ * the first handshake, far from the cause; fail here, naming the file.
+ */
+function checkKeyPair(pair: CertifiedKey, caPem: string, role: 'agent' | 'updater', dir: string): void {
+  let matches: boolean;
+  let issued: boolean;
+  try {
+    const cert = new X509Certificate(pair.certPem);
+    const ca = new X509Certificate(caPem);
+    issued = cert.checkIssued(ca) && cert.verify(ca.publicKey);
+    matches = cert.checkPrivateKey(createPrivateKey(pair.keyPem));
+  } catch (err) {
+    throw swarmError(
+      'SWARM_ERR_BUNDLE_INVALID',
+      `${dir}: cannot check ${role}.crt against ${role}.key and ca.crt: ${(err as Error).message}`,
+    );
+  }
+  if (!issued) throw swarmError('SWARM_ERR_BUNDLE_INVALID', `${dir}/${role}.crt was not issued by ${dir}/ca.crt`);
+  if (!matches) throw swarmError('SWARM_ERR_BUNDLE_INVALID', `${dir}/${role}.key is not the key of ${role}.crt`);
 }
 
 function checkIdentity(certPem: string, host: HostInfo, role: 'agent' | 'updater', dir: string): void {
@@ -122,7 +152,10 @@ function checkIdentity(certPem: string, host: HostInfo, role: 'agent' | 'updater
     throw swarmError('SWARM_ERR_BUNDLE_INVALID', `${dir}/${role}.crt: ${(err as Error).message}`);
   }
   if (identity.role !== role || identity.host !== host.name) {
-    throw swarmError('SWARM_ERR_BUNDLE_INVALID', `${dir}/${role}.crt is ${identity.uri}, not the ${role} of ${host.name}`);
+    throw swarmError(
+      'SWARM_ERR_BUNDLE_INVALID',
+      `${dir}/${role}.crt is ${identity.uri}, not the ${role} of ${host.name}`,
+    );
   }
 }
 
@@ -140,7 +173,8 @@ function parseHostInfo(text: string, path: string): HostInfo {
   }
   for (const key of ['agentPort', 'updaterPort'] as const) {
     const v = o[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) problems.push(`${key} must be a port number`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535)
+      problems.push(`${key} must be a port number`);
   }
   if (typeof o.name === 'string') {
     try {
@@ -149,7 +183,8 @@ function parseHostInfo(text: string, path: string): HostInfo {
       problems.push((err as Error).message);
     }
   }
-  if (problems.length > 0) throw swarmError('SWARM_ERR_BUNDLE_INVALID', `${path}: ${problems.join('; ')}`, { problems });
+  if (problems.length > 0)
+    throw swarmError('SWARM_ERR_BUNDLE_INVALID', `${path}: ${problems.join('; ')}`, { problems });
   return {
     name: o.name as string,
     trustDomain: o.trustDomain as string,

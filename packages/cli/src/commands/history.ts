@@ -28,7 +28,9 @@ Examples:
       const home = await openHome(ctx.home(cmd));
       let operations: Operation[];
       try {
-        operations = home.registry.listOperations({ ...(opts.host ? { host: opts.host } : {}), limit: opts.limit }).map(settle);
+        operations = home.registry
+          .listOperations({ ...(opts.host ? { host: opts.host } : {}), limit: opts.limit })
+          .map(settle);
       } finally {
         home.close();
       }

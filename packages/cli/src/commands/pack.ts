@@ -28,7 +28,8 @@ Examples:
   $ swarm pack --json | jq -r .sha256`,
     )
     .action(async (opts: { tree?: string; self: boolean; out?: string; json: boolean }, command) => {
-      if (opts.self && opts.tree) throw swarmError('SWARM_ERR_USAGE_INVALID', '--tree and --self cannot be used together');
+      if (opts.self && opts.tree)
+        throw swarmError('SWARM_ERR_USAGE_INVALID', '--tree and --self cannot be used together');
       const packed = opts.self
         ? await packSelfRelease({ out: opts.out, version: ctx.version })
         : await packRelease({
@@ -37,7 +38,13 @@ Examples:
             exclude: [ctx.home(command)],
           });
       if (opts.json) {
-        ctx.printJson({ name: packed.name, version: packed.version, sha256: packed.sha256, size: packed.size, file: packed.file });
+        ctx.printJson({
+          name: packed.name,
+          version: packed.version,
+          sha256: packed.sha256,
+          size: packed.size,
+          file: packed.file,
+        });
         return;
       }
       ctx.print(

@@ -20,12 +20,20 @@ export const registerRollback: RegisterCommand = (program, ctx, exit) => {
     .command('rollback')
     .summary('roll hosts back to their previous release')
     .description(
-      'Make each host\'s previous release active again: flip `current` back, restart the agent, probe it.\n' +
+      "Make each host's previous release active again: flip `current` back, restart the agent, probe it.\n" +
         'Runs through the same engine as update, without a canary; it carries on past a failed host unless --max-failures is given.',
     );
   addTargetOptions(command)
-    .addOption(new Option('--concurrency <n>', 'hosts in flight at once').argParser(parseCount('--concurrency', 1)).default(DEFAULT_POLICY.concurrency))
-    .addOption(new Option('--max-failures <n>', 'stop starting hosts once more than N failed').argParser(parseCount('--max-failures', 0)).default(Number.MAX_SAFE_INTEGER, 'no limit'))
+    .addOption(
+      new Option('--concurrency <n>', 'hosts in flight at once')
+        .argParser(parseCount('--concurrency', 1))
+        .default(DEFAULT_POLICY.concurrency),
+    )
+    .addOption(
+      new Option('--max-failures <n>', 'stop starting hosts once more than N failed')
+        .argParser(parseCount('--max-failures', 0))
+        .default(Number.MAX_SAFE_INTEGER, 'no limit'),
+    )
     .option('--json', 'print { release, results } as JSON', false)
     .addHelpText(
       'after',
@@ -41,7 +49,10 @@ Exit codes: 0 every host rolled back; 1 a host failed or was skipped; 2 usage er
       try {
         const hosts = selectTargets(home.registry, opts);
         const client = createUpdaterClient(home.master);
-        const view = createProgressView(ctx.stderr, hosts.map((h) => h.name));
+        const view = createProgressView(
+          ctx.stderr,
+          hosts.map((h) => h.name),
+        );
         const interrupts = rolloutInterrupts((line) => ctx.note(line));
         let result;
         try {

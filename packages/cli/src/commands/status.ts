@@ -22,7 +22,9 @@ export const registerStatus: RegisterCommand = (program, ctx) => {
   program
     .command('status')
     .summary("ask every host's /health concurrently: reachability, versions, agent health")
-    .description("Ask every enrolled host's updater GET /health at once (over pinned mutual TLS, short timeout) and print\nreachability, the updater's version, whether it is busy, the active and previous releases and the agent's health.")
+    .description(
+      "Ask every enrolled host's updater GET /health at once (over pinned mutual TLS, short timeout) and print\nreachability, the updater's version, whether it is busy, the active and previous releases and the agent's health.",
+    )
     .addOption(new Option('--timeout <ms>', 'per-host timeout').argParser(parseCount('--timeout', 1)).default(5000))
     .option('--json', 'print an array of host states as JSON', false)
     .addHelpText(
@@ -35,7 +37,10 @@ Examples:
     .action(async (opts: { timeout: number; json: boolean }, cmd) => {
       const home = await openHome(ctx.home(cmd));
       let rows: HostStatus[];
-      const client = createUpdaterClient(home.master, { connectTimeoutMs: opts.timeout, statusTimeoutMs: opts.timeout });
+      const client = createUpdaterClient(home.master, {
+        connectTimeoutMs: opts.timeout,
+        statusTimeoutMs: opts.timeout,
+      });
       try {
         rows = await Promise.all(
           home.registry.listHosts().map(async (host): Promise<HostStatus> => {

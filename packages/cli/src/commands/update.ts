@@ -51,10 +51,20 @@ export const registerUpdate: RegisterCommand = (program, ctx, exit) => {
     .option('--include-self', "also upgrade each host's updater to this master's version, after the application", false)
     .option('--self-tarball <file>', 'also upgrade each updater to this updater release (e.g. from swarm pack --self)')
     .option('--dry-run', 'ask every host /health and print the plan; change nothing', false)
-    .addOption(new Option('--concurrency <n>', 'hosts in flight at once after the canaries').argParser(parseCount('--concurrency', 1)).default(DEFAULT_POLICY.concurrency))
-    .addOption(new Option('--canary <n>', 'hosts that go first, alone').argParser(parseCount('--canary', 0)).default(DEFAULT_POLICY.canary))
     .addOption(
-      new Option('--max-failures <n>', 'stop starting hosts once more than N failed (whole rollout)').argParser(parseCount('--max-failures', 0)).default(DEFAULT_POLICY.maxFailures),
+      new Option('--concurrency <n>', 'hosts in flight at once after the canaries')
+        .argParser(parseCount('--concurrency', 1))
+        .default(DEFAULT_POLICY.concurrency),
+    )
+    .addOption(
+      new Option('--canary <n>', 'hosts that go first, alone')
+        .argParser(parseCount('--canary', 0))
+        .default(DEFAULT_POLICY.canary),
+    )
+    .addOption(
+      new Option('--max-failures <n>', 'stop starting hosts once more than N failed (whole rollout)')
+        .argParser(parseCount('--max-failures', 0))
+        .default(DEFAULT_POLICY.maxFailures),
     )
     .option('--force', 'push even to hosts already on the release', false)
     .option('--json', 'print { release, results } as JSON', false)
@@ -71,14 +81,18 @@ Examples:
 Exit codes: 0 every host updated or up to date; 1 a host failed, rolled back or was skipped; 2 usage error.`,
     )
     .action(async (opts: UpdateOptions, cmd) => {
-      if (opts.tree && opts.tarball) throw swarmError('SWARM_ERR_USAGE_INVALID', '--tree and --tarball cannot be used together');
-      if (opts.includeSelf && opts.selfTarball) throw swarmError('SWARM_ERR_USAGE_INVALID', '--include-self and --self-tarball cannot be used together');
+      if (opts.tree && opts.tarball)
+        throw swarmError('SWARM_ERR_USAGE_INVALID', '--tree and --tarball cannot be used together');
+      if (opts.includeSelf && opts.selfTarball)
+        throw swarmError('SWARM_ERR_USAGE_INVALID', '--include-self and --self-tarball cannot be used together');
       const homeDir = ctx.home(cmd);
       const home = await openHome(homeDir);
       const prepared: PreparedRelease[] = [];
       try {
         const hosts = selectTargets(home.registry, opts);
-        const release = await prepareRelease(opts.tarball ? { tarball: opts.tarball } : { tree: opts.tree ?? '.', exclude: [homeDir] });
+        const release = await prepareRelease(
+          opts.tarball ? { tarball: opts.tarball } : { tree: opts.tree ?? '.', exclude: [homeDir] },
+        );
         prepared.push(release);
         const self = opts.includeSelf
           ? await prepareRelease({ tree: selfReleaseTree() })
@@ -87,7 +101,10 @@ Exit codes: 0 every host updated or up to date; 1 a host failed, rolled back or 
             : null;
         if (self) prepared.push(self);
         if (opts.includeSelf && self && self.version !== ctx.version) {
-          throw swarmError('SWARM_ERR_PACK_TREE_INVALID', `the built updater release is ${self.version}, not ${ctx.version}: run npm run build`);
+          throw swarmError(
+            'SWARM_ERR_PACK_TREE_INVALID',
+            `the built updater release is ${self.version}, not ${ctx.version}: run npm run build`,
+          );
         }
         const policy = { concurrency: opts.concurrency, canary: opts.canary, maxFailures: opts.maxFailures };
         const client = createUpdaterClient(home.master);
@@ -98,8 +115,13 @@ Exit codes: 0 every host updated or up to date; 1 a host failed, rolled back or 
             else ctx.print(planTable(plan));
             return;
           }
-          ctx.note(`release ${release.name} ${release.version} sha256 ${release.sha256} (${release.size} bytes) → ${hosts.length} host(s)`);
-          const view = createProgressView(ctx.stderr, hosts.map((h) => h.name));
+          ctx.note(
+            `release ${release.name} ${release.version} sha256 ${release.sha256} (${release.size} bytes) → ${hosts.length} host(s)`,
+          );
+          const view = createProgressView(
+            ctx.stderr,
+            hosts.map((h) => h.name),
+          );
           const interrupts = rolloutInterrupts((line) => ctx.note(line));
           let result;
           try {

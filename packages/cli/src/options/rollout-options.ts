@@ -27,7 +27,7 @@ export function addTargetOptions(command: Command): Command {
 /** The hosts `--all` / `--host` designate, or a usage error (exit 2). */
 export function selectTargets(registry: Registry, opts: { all: boolean; host?: string[] }): HostRecord[] {
   const names = opts.host ?? [];
-  if (opts.all === (names.length > 0)) {
+  if (opts.all === names.length > 0) {
     throw swarmError('SWARM_ERR_USAGE_INVALID', 'give either --all or at least one --host NAME');
   }
   if (opts.all) {

@@ -3,7 +3,11 @@
  * finish, the rest are reported `skipped`); the second also aborts the calls in flight.
  * Listeners are removed when the rollout ends.
  */
-export function rolloutInterrupts(note: (line: string) => void): { stop: AbortSignal; abort: AbortSignal; dispose(): void } {
+export function rolloutInterrupts(note: (line: string) => void): {
+  stop: AbortSignal;
+  abort: AbortSignal;
+  dispose(): void;
+} {
   const stop = new AbortController();
   const abort = new AbortController();
   const onSignal = () => {

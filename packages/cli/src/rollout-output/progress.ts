@@ -48,9 +48,12 @@ function barsView(stderr: NodeJS.WriteStream, hosts: readonly string[]): Progres
   );
   const started = new Map<string, number>();
   const bars = new Map(
-    hosts.map((host) => [host, multi.create(1, 0, { host: host.padEnd(width), phase: 'queued', sent: '', elapsed: '0.0' })]),
+    hosts.map((host) => [
+      host,
+      multi.create(1, 0, { host: host.padEnd(width), phase: 'queued', sent: '', elapsed: '0.0' }),
+    ]),
   );
-  const elapsed = (host: string) => (((Date.now() - (started.get(host) ?? Date.now())) / 1000).toFixed(1));
+  const elapsed = (host: string) => ((Date.now() - (started.get(host) ?? Date.now())) / 1000).toFixed(1);
   return {
     onEvent(event) {
       const host = event.type === 'done' ? event.result.host : event.host;

@@ -22,7 +22,12 @@ export interface PlannedHost {
 
 /** What `swarm update --dry-run` prints. */
 export interface RolloutPlan {
-  readonly release: { readonly name: string; readonly version: string; readonly sha256: string; readonly size: number } | null;
+  readonly release: {
+    readonly name: string;
+    readonly version: string;
+    readonly sha256: string;
+    readonly size: number;
+  } | null;
   readonly self: { readonly version: string; readonly sha256: string } | null;
   readonly policy: RolloutPolicy;
   readonly hosts: PlannedHost[];
@@ -54,19 +59,35 @@ export async function planRollout(options: {
           stage,
           reachable: true,
           upToDate,
-          active: health.active ? { id: health.active.id, version: health.active.version, sha256: health.active.sha256 } : null,
+          active: health.active
+            ? { id: health.active.id, version: health.active.version, sha256: health.active.sha256 }
+            : null,
           updaterVersion: health.version,
           action: upToDate && !options.force ? 'skip (up to date)' : 'update',
           error: null,
         };
       } catch (err) {
-        const error = isSwarmError(err) ? { code: err.code, message: err.message } : { code: 'SWARM_ERR_CLIENT_UNREACHABLE', message: String(err) };
-        return { host: host.name, order: i + 1, stage, reachable: false, upToDate: false, active: null, updaterVersion: null, action: 'fail (unreachable)', error };
+        const error = isSwarmError(err)
+          ? { code: err.code, message: err.message }
+          : { code: 'SWARM_ERR_CLIENT_UNREACHABLE', message: String(err) };
+        return {
+          host: host.name,
+          order: i + 1,
+          stage,
+          reachable: false,
+          upToDate: false,
+          active: null,
+          updaterVersion: null,
+          action: 'fail (unreachable)',
+          error,
+        };
       }
     }),
   );
   return {
-    release: release ? { name: release.name, version: release.version, sha256: release.sha256, size: release.size } : null,
+    release: release
+      ? { name: release.name, version: release.version, sha256: release.sha256, size: release.size }
+      : null,
     self: self ? { version: self.version, sha256: self.sha256 } : null,
     policy: options.policy,
     hosts,

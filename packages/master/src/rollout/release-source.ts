@@ -8,7 +8,8 @@ import { swarmError } from '@swarm/errors';
 import type { PackedRelease } from './host-steps.js';
 
 /** Where a rollout's release comes from: a tree to pack, or a tarball packed before. */
-export type ReleaseSource = { readonly tree: string; readonly exclude?: readonly string[] } | { readonly tarball: string };
+export type ReleaseSource =
+  { readonly tree: string; readonly exclude?: readonly string[] } | { readonly tarball: string };
 
 /** A release ready to push, and the temporary directory to remove when the rollout ends. */
 export interface PreparedRelease extends PackedRelease {
@@ -26,8 +27,19 @@ export async function prepareRelease(source: ReleaseSource): Promise<PreparedRel
   const dispose = () => rm(scratch, { recursive: true, force: true });
   try {
     if ('tree' in source) {
-      const packed = await packRelease({ tree: resolve(source.tree), out: join(scratch, 'release.tgz'), exclude: [...(source.exclude ?? [])] });
-      return { name: packed.name, version: packed.version, sha256: packed.sha256, size: packed.size, file: packed.file, dispose };
+      const packed = await packRelease({
+        tree: resolve(source.tree),
+        out: join(scratch, 'release.tgz'),
+        exclude: [...(source.exclude ?? [])],
+      });
+      return {
+        name: packed.name,
+        version: packed.version,
+        sha256: packed.sha256,
+        size: packed.size,
+        file: packed.file,
+        dispose,
+      };
     }
     const file = resolve(source.tarball);
     const size = await fileSize(file);
@@ -47,7 +59,12 @@ async function fileSize(file: string): Promise<number> {
     if (!s.isFile()) throw new Error('not a regular file');
     return s.size;
   } catch (err) {
-    throw swarmError('SWARM_ERR_USAGE_INVALID', `cannot read the tarball ${file}: ${(err as Error).message}`, {}, { cause: err });
+    throw swarmError(
+      'SWARM_ERR_USAGE_INVALID',
+      `cannot read the tarball ${file}: ${(err as Error).message}`,
+      {},
+      { cause: err },
+    );
   }
 }
 

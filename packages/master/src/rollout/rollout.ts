@@ -59,7 +59,13 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutResult
   const operationId = registry.startOperation({
     kind: options.kind === 'rollback' ? 'rollback' : options.release ? 'update' : 'update-self',
     release: releaseRef,
-    options: { ...policy, force: options.force ?? false, hosts: options.hosts.map((h) => h.name), self: options.self?.version ?? null, pid: process.pid },
+    options: {
+      ...policy,
+      force: options.force ?? false,
+      hosts: options.hosts.map((h) => h.name),
+      self: options.self?.version ?? null,
+      pid: process.pid,
+    },
   });
   const emit = options.onEvent ?? (() => {});
   const abort = options.abort ?? new AbortController().signal;
@@ -75,7 +81,11 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutResult
     const result =
       options.kind === 'rollback'
         ? await rollbackHost(ctx)
-        : await updateHost(ctx, { release: options.release ?? null, self: options.self ?? null, force: options.force ?? false });
+        : await updateHost(ctx, {
+            release: options.release ?? null,
+            self: options.self ?? null,
+            force: options.force ?? false,
+          });
     record(result);
     return { ...result, failed: isFailure(result.outcome, options.kind) };
   });
@@ -93,7 +103,10 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutResult
       durationMs: 0,
       error: interrupted
         ? { code: 'SWARM_ERR_ROLLOUT_INTERRUPTED', message: 'not attempted: the rollout was interrupted' }
-        : { code: 'SWARM_ERR_ROLLOUT_SKIPPED', message: 'not attempted: the failure budget was exceeded before this host' },
+        : {
+            code: 'SWARM_ERR_ROLLOUT_SKIPPED',
+            message: 'not attempted: the failure budget was exceeded before this host',
+          },
     };
     record(result);
     return result;

@@ -63,9 +63,14 @@ describe('rollout schedule', () => {
 
   it('stops starting hosts when the signal fires, and marks the rest interrupted', async () => {
     const controller = new AbortController();
-    const { started, results } = await run(hosts, { canary: 0, concurrency: 1, maxFailures: 0, signal: controller.signal }, new Set(), (h) => {
-      if (h === 'h2') controller.abort();
-    });
+    const { started, results } = await run(
+      hosts,
+      { canary: 0, concurrency: 1, maxFailures: 0, signal: controller.signal },
+      new Set(),
+      (h) => {
+        if (h === 'h2') controller.abort();
+      },
+    );
     assert.deepEqual(started, ['h1', 'h2']);
     assert.deepEqual(
       results.map((r) => ('notStarted' in r ? r.notStarted : 'ran')),
@@ -78,6 +83,9 @@ describe('rollout schedule', () => {
       await new Promise((r) => setTimeout(r, host === 'a' ? 30 : 1));
       return { host, failed: false };
     });
-    assert.deepEqual(results.map((r) => ('host' in r ? r.host : null)), ['a', 'b', 'c']);
+    assert.deepEqual(
+      results.map((r) => ('host' in r ? r.host : null)),
+      ['a', 'b', 'c'],
+    );
   });
 });
