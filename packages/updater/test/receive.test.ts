@@ -286,12 +286,24 @@ describe('the upload cap', () => {
     open.req.write(`--${boundary}\r\nContent-Disposition: form-data; name="sha256"\r\n\r\n${'0'.repeat(64)}\r\n`);
     open.req.write(`--${boundary}\r\nContent-Disposition: form-data; name="tarball"; filename="big.tgz"\r\n\r\n`);
     open.req.write(Buffer.alloc(CAP * 2, 1)); // twice the cap, and the body never ends
-    const answer = await open.answer;
-    assert.equal(answer.status, 413, answer.text);
-    assert.equal(answer.body.code, 'SWARM_ERR_UPLOAD_TOO_LARGE');
-    assert.equal(answer.headers.connection, 'close');
+    // A client still sending when the server closes may see the reset before it reads the
+    // response (TCP discards what it had received): seen on Node 24. Either way the server
+    // must have refused with the cap's code, closed the connection and kept nothing.
+    const answer = await open.answer.then(
+      (a) => ({ ok: true as const, a }),
+      (error: NodeJS.ErrnoException) => ({ ok: false as const, error }),
+    );
+    if (answer.ok) {
+      assert.equal(answer.a.status, 413, answer.a.text);
+      assert.equal(answer.a.body.code, 'SWARM_ERR_UPLOAD_TOO_LARGE');
+      assert.equal(answer.a.headers.connection, 'close');
+    } else {
+      assert.match(`${answer.error.code} ${answer.error.message}`, /ECONNRESET|EPIPE|socket hang up/);
+    }
     await open.closed;
     await assertUntouched();
+    const last = (await readJournal(u.installDir)).history.at(-1);
+    assert.equal(last.error.code, 'SWARM_ERR_UPLOAD_TOO_LARGE');
   });
 
   it('a client that disconnects mid-upload leaves no staging and the updater idle', async () => {
