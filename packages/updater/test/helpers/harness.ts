@@ -220,7 +220,7 @@ export async function releaseDirs(installDir: string): Promise<string[]> {
 
 /** The journal. */
 export async function readJournal(installDir: string): Promise<any> {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
+   
   return JSON.parse(await readFile(join(installDir, 'state.json'), 'utf8'));
 }
 
@@ -237,7 +237,7 @@ export async function pidAlive(pid: number): Promise<boolean> {
 
 /** GET the agent's own /health on its port (plain http, as the fixture agent serves). */
 export async function agentHealth(port: number): Promise<any> {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
+   
   const res = await fetch(`http://127.0.0.1:${port}/health`);
   return res.json();
 }

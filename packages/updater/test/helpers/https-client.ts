@@ -8,7 +8,7 @@ export interface Answer {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
   /** The JSON body (undefined when not JSON). */
-  readonly body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly body: any;  
   readonly text: string;
 }
 

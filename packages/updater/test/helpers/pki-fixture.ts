@@ -3,11 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   createCa,
-  generateRsaKeyPair,
   issueCertificate,
   writeWorkerBundle,
   type CertifiedKey,
-  type IssueOptions,
 } from '@swarm/pki';
 
 /** The identities a test file needs, made once per file (RSA keygen is the slow part). */
