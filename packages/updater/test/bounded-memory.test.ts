@@ -66,9 +66,9 @@ describe('bounded memory (SPEC.md §6.7)', () => {
     t.diagnostic(
       `peak RSS ${Math.round(baseline / MIB)} MiB before, +${Math.round(growth / MIB)} MiB after a ${UPLOAD_MIB} MiB upload`,
     );
-    // Node 20 measures ~20 MiB, Node 24 ~65 MiB (larger young generation): both far below the
-    // 256 MiB a buffering receiver would add. The figure is printed above; the benchmark tracks it.
-    assert.ok(growth < 96 * MIB, `peak RSS grew by ${Math.round(growth / MIB)} MiB for a ${UPLOAD_MIB} MiB upload`);
+    // Node 20 measures ~20 MiB, Node 24 65-72 MiB (larger young generation): the bound is half
+    // the 256 MiB a buffering receiver would add at least. The figure is printed; the benchmark tracks it.
+    assert.ok(growth < 128 * MIB, `peak RSS grew by ${Math.round(growth / MIB)} MiB for a ${UPLOAD_MIB} MiB upload`);
     assert.deepEqual(await releaseDirs(installDir), [`1.0.0-${small.sha256.slice(0, 12)}`], 'the staging area is gone');
   });
 });
