@@ -1,11 +1,9 @@
 import { Option } from 'commander';
 import { createUpdaterClient } from '@swarm/client';
-import { DEFAULT_POLICY, isFailure, openHome, runRollout } from '@swarm/master';
+import { DEFAULT_POLICY, openHome } from '@swarm/master';
 import { addTargetOptions, parseCount, selectTargets } from '../options/rollout-options.js';
 import type { RegisterCommand } from '../program.js';
-import { rolloutInterrupts } from '../rollout-output/interrupts.js';
-import { createProgressView } from '../rollout-output/progress.js';
-import { resultsTable } from '../rollout-output/results.js';
+import { runLive } from '../rollout-output/run-live.js';
 
 interface RollbackOptions {
   all: boolean;
@@ -49,31 +47,22 @@ Exit codes: 0 every host rolled back; 1 a host failed or was skipped; 2 usage er
       try {
         const hosts = selectTargets(home.registry, opts);
         const client = createUpdaterClient(home.master);
-        const view = createProgressView(
-          ctx.stderr,
-          hosts.map((h) => h.name),
-        );
-        const interrupts = rolloutInterrupts((line) => ctx.note(line));
-        let result;
         try {
-          result = await runRollout({
-            kind: 'rollback',
-            hosts,
-            registry: home.registry,
-            client,
-            policy: { concurrency: opts.concurrency, canary: 0, maxFailures: opts.maxFailures },
-            stop: interrupts.stop,
-            abort: interrupts.abort,
-            onEvent: (e) => view.onEvent(e),
-          });
+          await runLive(
+            ctx,
+            exit,
+            {
+              kind: 'rollback',
+              hosts,
+              registry: home.registry,
+              client,
+              policy: { concurrency: opts.concurrency, canary: 0, maxFailures: opts.maxFailures },
+            },
+            opts.json,
+          );
         } finally {
-          view.stop();
-          interrupts.dispose();
           await client.close();
         }
-        if (opts.json) ctx.printJson(result);
-        else ctx.print(resultsTable(result));
-        if (result.results.some((r) => isFailure(r.outcome, 'rollback'))) exit.code = 1;
       } finally {
         home.close();
       }

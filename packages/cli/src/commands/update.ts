@@ -3,20 +3,16 @@ import { createUpdaterClient } from '@swarm/client';
 import { swarmError } from '@swarm/errors';
 import {
   DEFAULT_POLICY,
-  isFailure,
   openHome,
   planRollout,
   prepareRelease,
-  runRollout,
   type PreparedRelease,
   type RolloutPlan,
 } from '@swarm/master';
 import { addTargetOptions, parseCount, selectTargets } from '../options/rollout-options.js';
 import { formatTable } from '../output/table.js';
 import type { RegisterCommand } from '../program.js';
-import { rolloutInterrupts } from '../rollout-output/interrupts.js';
-import { createProgressView } from '../rollout-output/progress.js';
-import { resultsTable } from '../rollout-output/results.js';
+import { runLive } from '../rollout-output/run-live.js';
 import { selfReleaseTree } from '../self/self-release.js';
 
 interface UpdateOptions {
@@ -118,33 +114,12 @@ Exit codes: 0 every host updated or up to date; 1 a host failed, rolled back or 
           ctx.note(
             `release ${release.name} ${release.version} sha256 ${release.sha256} (${release.size} bytes) → ${hosts.length} host(s)`,
           );
-          const view = createProgressView(
-            ctx.stderr,
-            hosts.map((h) => h.name),
+          await runLive(
+            ctx,
+            exit,
+            { kind: 'update', hosts, registry: home.registry, client, release, self, force: opts.force, policy },
+            opts.json,
           );
-          const interrupts = rolloutInterrupts((line) => ctx.note(line));
-          let result;
-          try {
-            result = await runRollout({
-              kind: 'update',
-              hosts,
-              registry: home.registry,
-              client,
-              release,
-              self,
-              force: opts.force,
-              policy,
-              stop: interrupts.stop,
-              abort: interrupts.abort,
-              onEvent: (e) => view.onEvent(e),
-            });
-          } finally {
-            view.stop();
-            interrupts.dispose();
-          }
-          if (opts.json) ctx.printJson(result);
-          else ctx.print(resultsTable(result));
-          if (result.results.some((r) => isFailure(r.outcome, 'update'))) exit.code = 1;
         } finally {
           await client.close();
         }
