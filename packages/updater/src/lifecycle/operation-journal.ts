@@ -1,4 +1,5 @@
 import { swarmError, type SwarmError } from '@swarm/errors';
+import { hostState } from './agent-steps.js';
 import type { HistoryEntry, InFlightOperation, OperationKind, OperationOutcome, ReleaseRecord } from './journal.js';
 import type { LifecycleContext } from './lifecycle-context.js';
 import type { OperationInfo } from './runner.js';
@@ -19,7 +20,7 @@ export async function beginOperation(
     throw swarmError(
       'SWARM_ERR_UPDATER_INTERNAL',
       `the ${stuck.kind} ${stuck.id} could not be undone (phase ${stuck.phase}); restart the updater so that it recovers`,
-      { inFlight: stuck },
+      { inFlight: stuck, rolledBack: await hostState(ctx, 'an earlier operation could not be undone') },
     );
   }
   const inFlight: InFlightOperation = {
@@ -31,7 +32,21 @@ export async function beginOperation(
     targetCommitted: target !== null,
     install: null,
   };
-  await ctx.journal.update((s) => ({ ...s, inFlight }));
+  try {
+    await ctx.journal.update((s) => ({ ...s, inFlight }));
+  } catch (err) {
+    // The journal refused the write (a full or failing disk): nothing was done. Record the
+    // failure in the history if the journal takes the next write, so that the operator sees
+    // it there too. (Found by test/reliability/fs-faults.)
+    const error = swarmError(
+      'SWARM_ERR_UPDATER_INTERNAL',
+      `cannot record the ${op.kind} in the journal: ${(err as Error).message}`,
+      { phase, rolledBack: await hostState(ctx, 'nothing was done') },
+      { cause: err },
+    );
+    await finishOperation(ctx, historyEntry(op, op.kind, target, 'failed', error)).catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Change the in-flight record of `op` (its phase, its target, its install process). */

@@ -7,14 +7,20 @@ import { releaseExists, releasesToPrune, removeRelease, removeTrash } from './re
  * NOTES.md). Each directory goes first, then its journal record: a crash in between leaves a
  * record without a directory, which recovery forgets, never a directory the journal hides.
  * A deletion that fails (an I/O error) still records the releases already gone, so the
- * journal never lists a directory that no longer exists; trash left by an earlier failed
- * deletion is reclaimed first.
+ * journal does not list a directory that no longer exists; what an earlier failure left —
+ * trash, or records of deleted directories when the journal write failed — is reconciled first.
  */
 export async function pruneReleases(ctx: LifecycleContext): Promise<string[]> {
-  const drop = releasesToPrune(ctx.journal.current, ctx.config.keep);
+  const { active, prev, releases } = ctx.journal.current;
   const gone: string[] = [];
   try {
     await removeTrash(ctx.layout);
+    // Records whose directory an earlier prune deleted without managing to journal it.
+    for (const r of releases) {
+      if (r.id !== active?.id && r.id !== prev?.id && !(await releaseExists(ctx.layout, r.id))) gone.push(r.id);
+    }
+    const present = releases.filter((r) => !gone.includes(r.id));
+    const drop = releasesToPrune({ ...ctx.journal.current, releases: present }, ctx.config.keep);
     for (const release of drop) {
       try {
         await removeRelease(ctx.layout, release.id);

@@ -97,13 +97,19 @@ export async function runUpdate(
         sha256: upload.sha256,
         installedAt: new Date().toISOString(),
       };
-      if (before.releases.some((r) => r.id === target.id)) {
+      const sameId = before.releases.find((r) => r.id === target.id);
+      if (sameId && sameId.sha256 !== target.sha256) {
         // Same version and same 48-bit digest prefix, different digest: never overwrite a committed release.
         throw swarmError(
           'SWARM_ERR_UPDATER_INTERNAL',
           `release id ${target.id} is taken by a committed release with another digest`,
           { phase: 'extract' },
         );
+      }
+      if (sameId) {
+        // This very release, whose directory is gone (a prune that could not record itself):
+        // forget the stale record, as recovery would, and install it afresh.
+        await journal.update((s) => ({ ...s, releases: s.releases.filter((r) => r.id !== target.id) }));
       }
       progress.target = target;
       // Journal the target before its directory exists, so recovery knows what to delete.
