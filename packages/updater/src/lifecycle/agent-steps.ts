@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { swarmError } from '@swarm/errors';
 import type { AgentRun, AgentTarget } from '../agent/supervisor.js';
 import { probeAgent, probeTimings, type ProbeOutcome } from '../probe/probe-agent.js';
@@ -101,8 +102,27 @@ export interface RolledBackState {
 export async function hostState(ctx: LifecycleContext, detail: string): Promise<RolledBackState> {
   const current = await readCurrent(ctx.layout).catch(() => null);
   const active = ctx.journal.current.active?.id ?? null;
-  const { pid, running, healthy } = ctx.supervisor.status();
-  return { done: current === active, current, agent: { pid, running, healthy }, detail };
+  const status = ctx.supervisor.status();
+  // The supervisor learns of an exit from the child's 'exit' event, which can lag behind a
+  // probe that already saw the process die (it is a zombie until then): ask the kernel.
+  const running = status.running && status.pid !== null && (await processLives(status.pid));
+  return {
+    done: current === active,
+    current,
+    agent: { pid: status.pid, running, healthy: running && status.healthy },
+    detail,
+  };
+}
+
+/** False when `pid` is gone or a zombie (exited, not yet reaped). */
+async function processLives(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Field 3 (after the parenthesised command name, which may contain spaces) is the state.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
 }
 
 /** SWARM_ERR_ROLLBACK_FAILED: the previous release did not come back healthy. */
