@@ -99,7 +99,7 @@ export interface Answer {
 
 /**
  * One HTTPS request on a fresh connection, verifying the agent against `pki.ca` and
- * presenting `client` (or no certificate at all). Never `rejectUnauthorized: false`.
+ * presenting `client` (or no certificate at all). The server certificate is always verified against the CA.
  */
 export function call(
   pki: Pki,
