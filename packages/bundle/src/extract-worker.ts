@@ -1,15 +1,18 @@
 /**
- * Entry point of the extraction worker thread (see extract-release.ts). It unpacks one
- * tarball, posts one {@link WorkerOutcome} and exits; the caller settles only after the
- * exit, so no write can follow the settlement.
+ * Entry point of the extraction worker thread (see extract-release.ts). It stays alive between
+ * extractions and unpacks one tarball per {@link WorkerJob} message, answering each with one
+ * {@link WorkerOutcome}. An outcome is posted only once that job's last write is done and its
+ * file descriptor closed, so the caller may settle (and delete the destination) on it.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { isSwarmError } from '@swarm/errors';
 import type { ExtractLimits } from './extract-limits.js';
 import { unpackTarball } from './safe-unpack.js';
 
-/** What extract-release.ts hands the worker. */
-export interface WorkerInput {
+/** One extraction, as extract-release.ts hands it to the worker. */
+export interface WorkerJob {
+  /** Echoed in the outcome. */
+  id: number;
   tarballPath: string;
   destDir: string;
   limits: ExtractLimits;
@@ -29,36 +32,38 @@ export interface WorkerFailure {
   stack?: string;
 }
 
-/** The one message the worker posts. */
-export type WorkerOutcome = { ok: true; entries: number; bytes: number } | { ok: false; error: WorkerFailure };
+/** The message the worker posts per job (`id` is the job's). */
+export type WorkerOutcome = { id: number } & (
+  { ok: true; entries: number; bytes: number } | { ok: false; error: WorkerFailure }
+);
 
-const input = workerData as WorkerInput;
-const stop = new Int32Array(input.stop);
+// One job at a time: the caller never posts a second job before the first one's outcome.
+parentPort!.on('message', (job: WorkerJob) => void run(job));
 
-try {
-  const result = await unpackTarball({
-    tarballPath: input.tarballPath,
-    destDir: input.destDir,
-    limits: input.limits,
-    umask: input.umask,
-    shouldStop: () => Atomics.load(stop, 0) === 1,
-  });
-  post({ ok: true, ...result });
-} catch (err) {
-  const e = err as Error & { code?: unknown };
-  post({
-    ok: false,
-    error: {
-      swarm: isSwarmError(err),
-      ...(typeof e.code === 'string' ? { code: e.code } : {}),
-      name: e.name,
-      message: e.message,
-      ...(isSwarmError(err) ? { details: err.details } : {}),
-      ...(e.stack === undefined ? {} : { stack: e.stack }),
-    },
-  });
-}
-
-function post(outcome: WorkerOutcome): void {
-  parentPort!.postMessage(outcome);
+async function run(job: WorkerJob): Promise<void> {
+  const stop = new Int32Array(job.stop);
+  try {
+    const result = await unpackTarball({
+      tarballPath: job.tarballPath,
+      destDir: job.destDir,
+      limits: job.limits,
+      umask: job.umask,
+      shouldStop: () => Atomics.load(stop, 0) === 1,
+    });
+    parentPort!.postMessage({ id: job.id, ok: true, ...result } satisfies WorkerOutcome);
+  } catch (err) {
+    const e = err as Error & { code?: unknown };
+    parentPort!.postMessage({
+      id: job.id,
+      ok: false,
+      error: {
+        swarm: isSwarmError(err),
+        ...(typeof e.code === 'string' ? { code: e.code } : {}),
+        name: e.name,
+        message: e.message,
+        ...(isSwarmError(err) ? { details: err.details } : {}),
+        ...(e.stack === undefined ? {} : { stack: e.stack }),
+      },
+    } satisfies WorkerOutcome);
+  }
 }
