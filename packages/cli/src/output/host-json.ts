@@ -1,15 +1,14 @@
 import type { HostRecord } from '@swarm/registry';
 
-/** A host as `swarm hosts --json` shows it (SPEC.md §7), with exactly these keys. */
-export interface HostJson {
-  readonly name: string;
-  readonly address: string;
-  readonly updaterPort: number;
-  readonly agentPort: number;
-  readonly updaterFingerprint: string | null;
-  readonly agentFingerprint: string;
-  readonly enrolledAt: string;
-}
+/**
+ * A host as `swarm hosts --json` shows it (SPEC.md §7), with exactly these keys: the type is
+ * the registry's record narrowed to them, and {@link hostJson} copies only them, so a field
+ * added to the registry never leaks into the wire shape.
+ */
+export type HostJson = Pick<
+  HostRecord,
+  'name' | 'address' | 'updaterPort' | 'agentPort' | 'updaterFingerprint' | 'agentFingerprint' | 'enrolledAt'
+>;
 
 export function hostJson(host: HostRecord): HostJson {
   return {
