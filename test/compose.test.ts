@@ -24,11 +24,22 @@ const compose = parse(await readFile(new URL('../docker-compose.yml', import.met
 const dockerfile = await readFile(new URL('../Dockerfile', import.meta.url), 'utf8');
 
 /** The real `swarm` program, with each command's long flags. */
-function realFlags(): Map<string, Set<string>> {
-  const ctx = { env: {}, version: '0', home: () => '', print() {}, printJson() {}, note() {}, stdout: { write() {} }, stderr: { write() {} } };
-  const program: Command = buildProgram(ctx as unknown as CliContext, { code: 0 });
+async function realFlags(): Promise<Map<string, Set<string>>> {
+  const ctx = {
+    env: {},
+    version: '0',
+    home: () => '',
+    print() {},
+    printJson() {},
+    note() {},
+    stdout: { write() {} },
+    stderr: { write() {} },
+  };
+  const program: Command = await buildProgram(ctx as unknown as CliContext, { code: 0 });
   const globals = program.options.map((o) => o.long!).filter(Boolean);
-  return new Map(program.commands.map((c) => [c.name(), new Set([...globals, ...c.options.map((o) => o.long!).filter(Boolean)])]));
+  return new Map(
+    program.commands.map((c) => [c.name(), new Set([...globals, ...c.options.map((o) => o.long!).filter(Boolean)])]),
+  );
 }
 
 /** Every `swarm <command> --flag …` invocation in a service: its `command`, or each one in its shell script. */
@@ -38,8 +49,9 @@ function invocations(service: Service): string[][] {
   return [...cmd.join(' ').matchAll(/swarm\.js\s+([^;|&]+)/g)].map((m) => m[1]!.trim().split(/\s+/));
 }
 
+const flags = await realFlags();
+
 describe('docker-compose.yml', () => {
-  const flags = realFlags();
   const services = compose.services;
 
   it('describes the demo fleet: a one-shot PKI service, three workers and a master', () => {

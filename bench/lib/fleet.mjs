@@ -10,7 +10,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openRegistry } from '@swarm/registry';
 import { homePaths } from '@swarm/master';
-import { COMMAND_TIMEOUT_MS, freePorts, startFloor, startUpdater, stopProcesses, SWARM_BIN } from './processes.mjs';
+import {
+  COMMAND_TIMEOUT_MS,
+  freePorts,
+  settleDisk,
+  startFloor,
+  startUpdater,
+  stopProcesses,
+  SWARM_BIN,
+} from './processes.mjs';
 import { reapedChildrenCpuSeconds, treeCpuSeconds } from './proc-stats.mjs';
 import { curlArgs } from './single-host.mjs';
 
@@ -132,6 +140,7 @@ async function pushProduct(fleet, n, concurrency, tarball) {
   const rssDir = join(fleet.work, 'rss');
   mkdirSync(rssDir, { recursive: true });
   const cpuPids = hosts.slice(0, n).map((h) => h.updater.pid);
+  settleDisk();
   const cpu0 = reapedChildrenCpuSeconds() + treeCpuSeconds(cpuPids);
   const argv = useCli.update
     ? [SWARM_BIN, '--home', homes.get(n), 'update', '--all', '--tarball', tarball.file]
@@ -150,6 +159,7 @@ async function pushProduct(fleet, n, concurrency, tarball) {
 async function pushBaseline(fleet, n, concurrency, tarball) {
   const { hosts, pki } = fleet;
   const cpuPids = hosts.slice(0, n).map((h) => h.floor.pid);
+  settleDisk();
   const cpu0 = reapedChildrenCpuSeconds() + treeCpuSeconds(cpuPids);
   const r = await curlXargs(
     pki,

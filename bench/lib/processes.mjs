@@ -1,7 +1,7 @@
 // The processes of a benchmark run: updaters, floor servers, the master driver. Every one is a
 // child of the harness, tracked here and stopped (with whatever it spawned) by stopAll().
-import { fork, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { execFileSync, fork, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,11 @@ import { processTree } from './proc-stats.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const SWARM_BIN = join(ROOT, 'packages/cli/bin/swarm.js');
+/**
+ * The updater as a worker runs it: the bundled self release (scripts/bundle-updater.mjs) that
+ * `swarm updater --self-dir` seeds and its supervisor starts, with the same flags.
+ */
+export const UPDATER_RELEASE_ENTRY = join(ROOT, 'packages/updater/dist-self/updater.mjs');
 const LIB = fileURLToPath(new URL('.', import.meta.url));
 
 const tracked = new Set();
@@ -17,6 +22,15 @@ const tracked = new Set();
 export function cliHas(command) {
   const r = spawnSync(process.execPath, [SWARM_BIN, command, '--help'], { encoding: 'utf8' });
   return r.status === 0 && !/unknown command/i.test(r.stderr);
+}
+
+/**
+ * Write back every dirty page before a timed run (untimed): the updater makes its tree durable
+ * with one syncfs(2) before activating it, which would otherwise also pay for the pages the
+ * previous run — often the floor's `tar xzf` — left dirty. Each side then starts clean.
+ */
+export function settleDisk() {
+  execFileSync('sync');
 }
 
 /** Below Linux's ephemeral range (32768+), where other programs' `listen(0)` never lands. */
@@ -165,7 +179,8 @@ function logBook() {
 }
 
 /**
- * Start an updater as its own process: the CLI's `swarm updater` when it exists, else
+ * Start an updater as its own process: the bundled updater release a supervisor runs in
+ * production (UPDATER_RELEASE_ENTRY) when built, else the CLI's `swarm updater`, else
  * bench/lib/updater-main.mjs (same flags, same runUpdater). Resolves once it logged 'updater ready'.
  */
 export async function startUpdater({
@@ -191,7 +206,14 @@ export async function startUpdater({
     '--keep',
     String(keep),
   ];
-  const [entry, args] = useCli ? [SWARM_BIN, ['updater', ...flags]] : [join(LIB, 'updater-main.mjs'), flags];
+  // The production entry when it is built; another build of @swarm/bundle (--bundle-before)
+  // needs the unbundled packages, loaded through the CLI (or updater-main.mjs).
+  const [entry, args] =
+    !bundleUrl && existsSync(UPDATER_RELEASE_ENTRY)
+      ? [UPDATER_RELEASE_ENTRY, flags]
+      : useCli
+        ? [SWARM_BIN, ['updater', ...flags]]
+        : [join(LIB, 'updater-main.mjs'), flags];
   const child = track(
     fork(entry, args, {
       env: { ...process.env, SWARM_LOG_LEVEL: logLevel, ...(bundleUrl ? { BENCH_BUNDLE_URL: bundleUrl } : {}) },

@@ -5,7 +5,15 @@ import { execFile } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { COMMAND_TIMEOUT_MS, freePorts, startDriver, startFloor, startUpdater, stopProcesses } from './processes.mjs';
+import {
+  COMMAND_TIMEOUT_MS,
+  freePorts,
+  settleDisk,
+  startDriver,
+  startFloor,
+  startUpdater,
+  stopProcesses,
+} from './processes.mjs';
 import { reapedChildrenCpuSeconds, treeCpuSeconds } from './proc-stats.mjs';
 import { BENCH_HEALTH } from './workload.mjs';
 
@@ -106,6 +114,7 @@ export async function runSingleHost({
   });
 
   const floorUpdate = async (packedRelease) => {
+    settleDisk();
     const cpu0 = reapedChildrenCpuSeconds() + treeCpuSeconds([floor.pid]);
     const up = await curlPut(pki, floorPort, packedRelease.file, 'upload');
     const steps = await floor.send({ cmd: 'apply', file: up.file });
@@ -184,6 +193,7 @@ async function productHost({ work, pki, name, keep, useCli, driver, bundleUrl })
   return {
     updater,
     async update(packedRelease) {
+      settleDisk();
       const seen = updater.book.ops.size;
       const cpu0 = treeCpuSeconds([driver.pid, updater.pid]);
       const r = await driver.send({ cmd: 'update', target, release: release(packedRelease) });
@@ -200,6 +210,7 @@ async function productHost({ work, pki, name, keep, useCli, driver, bundleUrl })
       };
     },
     async rollback() {
+      settleDisk();
       const seen = updater.book.ops.size;
       const r = await driver.send({ cmd: 'rollback', target });
       if (r.result.outcome !== 'rolled_back') throw new Error(`rollback: ${JSON.stringify(r.result)}`);

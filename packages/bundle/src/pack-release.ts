@@ -52,6 +52,10 @@ const GZIP_LEVEL = 6;
 /** The gzip header's OS byte, pinned to "Unix": zlib writes the build platform's code. */
 const GZIP_OS_UNIX = 3;
 const READ_BYTES = 64 * 1024;
+/** Tar bytes handed to gzip at once (see {@link coalesce}). */
+const BATCH_BYTES = 512 * 1024;
+/** zlib's output buffer per round trip (its default is 16 KiB). */
+const GZIP_CHUNK_BYTES = 128 * 1024;
 
 /**
  * Build a deterministic gzipped tarball of a release tree (SPEC.md §4, issue 4): the same
@@ -90,8 +94,12 @@ export async function packRelease(options: PackOptions): Promise<PackResult> {
   try {
     await mkdir(dirname(file), { recursive: true });
     await pipeline(
-      Readable.from(tarStream(scan.entries), { objectMode: false }),
-      createGzip({ level: GZIP_LEVEL }),
+      // The reader runs up to a few batches ahead, so the files are read while gzip compresses.
+      Readable.from(coalesce(tarStream(scan.entries), BATCH_BYTES), {
+        objectMode: false,
+        highWaterMark: 4 * BATCH_BYTES,
+      }),
+      createGzip({ level: GZIP_LEVEL, chunkSize: GZIP_CHUNK_BYTES }),
       digest,
       createWriteStream(tmp, { flags: 'wx', mode: 0o644 }),
     );
@@ -144,6 +152,27 @@ async function realOrResolved(path: string): Promise<string> {
       return abs;
     }
   }
+}
+
+/**
+ * The tar stream in batches of about `size` bytes. Headers, paddings and small files are a
+ * few hundred bytes each: handed to gzip one by one, each cost a round trip to zlib's thread
+ * and the packer spent most of its time waiting. (Deflate's output does not depend on how
+ * its input is split, so the bytes, and the digest, are the same.)
+ */
+async function* coalesce(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let bytes = 0;
+  for await (const part of source) {
+    parts.push(part);
+    bytes += part.length;
+    if (bytes >= size) {
+      yield Buffer.concat(parts, bytes);
+      parts = [];
+      bytes = 0;
+    }
+  }
+  if (bytes > 0) yield Buffer.concat(parts, bytes);
 }
 
 async function* tarStream(entries: readonly TreeEntry[]): AsyncGenerator<Buffer> {

@@ -3,7 +3,14 @@ export { run } from './run.js';
 export type { RunOptions, TextOutput, CliContext } from './context.js';
 
 // Adding commands: the registration signature and the command table.
-export { buildProgram, COMMANDS, type RegisterCommand, type ExitStatus } from './program.js';
+export {
+  buildProgram,
+  requestedCommand,
+  COMMANDS,
+  type CommandEntry,
+  type RegisterCommand,
+  type ExitStatus,
+} from './program.js';
 
 // Output conventions shared by commands.
 export { errorReport, type ErrorReport } from './output/error-message.js';

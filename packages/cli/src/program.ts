@@ -7,7 +7,8 @@
  *    calls `program.command('<verb>')` and sets, in this order: `.summary()` (one line,
  *    for `swarm --help`), `.description()`, its options (`--json` wherever it prints
  *    results), `.addHelpText('after', ...)` with an `Examples:` block, and `.action()`.
- * 2. Add it to {@link COMMANDS} below, where it belongs in `swarm --help`.
+ * 2. Add it to {@link COMMANDS} below, where it belongs in `swarm --help`, with a loader
+ *    that imports its module: a run loads only the command it runs (see {@link buildProgram}).
  *
  * Rules for actions:
  * - Throw `swarmError(code, …)` for anything the operator can hit; never write an error
@@ -23,18 +24,6 @@
  */
 import { Command } from 'commander';
 import type { CliContext } from './context.js';
-import { registerDecommission } from './commands/decommission.js';
-import { registerEnroll } from './commands/enroll.js';
-import { registerHosts } from './commands/hosts.js';
-import { registerInit } from './commands/init.js';
-import { registerAgent } from './commands/agent.js';
-import { registerHistory } from './commands/history.js';
-import { registerPack } from './commands/pack.js';
-import { registerReleases } from './commands/releases.js';
-import { registerRollback } from './commands/rollback.js';
-import { registerStatus } from './commands/status.js';
-import { registerUpdate } from './commands/update.js';
-import { registerUpdater } from './commands/updater.js';
 
 /** Exit status a command may raise without throwing (e.g. 1 when some host failed). */
 export interface ExitStatus {
@@ -44,29 +33,56 @@ export interface ExitStatus {
 /** The uniform signature of a command module: add one command to `program`. */
 export type RegisterCommand = (program: Command, ctx: CliContext, exit: ExitStatus) => void;
 
+/** A command of the table: its name and how to load the module that registers it. */
+export interface CommandEntry {
+  readonly name: string;
+  readonly load: () => Promise<RegisterCommand>;
+}
+
 /** Every command, in `swarm --help` order. */
-export const COMMANDS: readonly RegisterCommand[] = [
+export const COMMANDS: readonly CommandEntry[] = [
   // master side
-  registerInit,
-  registerEnroll,
-  registerHosts,
-  registerStatus,
-  registerPack,
-  registerUpdate,
-  registerRollback,
-  registerReleases,
-  registerHistory,
-  registerDecommission,
+  { name: 'init', load: async () => (await import('./commands/init.js')).registerInit },
+  { name: 'enroll', load: async () => (await import('./commands/enroll.js')).registerEnroll },
+  { name: 'hosts', load: async () => (await import('./commands/hosts.js')).registerHosts },
+  { name: 'status', load: async () => (await import('./commands/status.js')).registerStatus },
+  { name: 'pack', load: async () => (await import('./commands/pack.js')).registerPack },
+  { name: 'update', load: async () => (await import('./commands/update.js')).registerUpdate },
+  { name: 'rollback', load: async () => (await import('./commands/rollback.js')).registerRollback },
+  { name: 'releases', load: async () => (await import('./commands/releases.js')).registerReleases },
+  { name: 'history', load: async () => (await import('./commands/history.js')).registerHistory },
+  { name: 'decommission', load: async () => (await import('./commands/decommission.js')).registerDecommission },
   // worker side
-  registerUpdater,
-  registerAgent,
+  { name: 'updater', load: async () => (await import('./commands/updater.js')).registerUpdater },
+  { name: 'agent', load: async () => (await import('./commands/agent.js')).registerAgent },
 ];
 
 /**
- * Build a fresh program (commander keeps parse state on the instance, so one per run).
- * It never exits the process and writes only to the context's streams.
+ * The command `argv` runs, when it names one of {@link COMMANDS}; null for `--help`,
+ * `--version`, `help <command>`, a typo (commander then lists or suggests from all of them).
  */
-export function buildProgram(ctx: CliContext, exit: ExitStatus): Command {
+export function requestedCommand(argv: readonly string[]): string | null {
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg === '--home') {
+      i += 1; // its value
+      continue;
+    }
+    if (arg.startsWith('-')) continue;
+    return COMMANDS.some((c) => c.name === arg) ? arg : null;
+  }
+  return null;
+}
+
+/**
+ * Build a fresh program (commander keeps parse state on the instance, so one per run).
+ * It never exits the process and writes only to the context's streams. Given the `argv` it
+ * will parse, it loads only the command that argv runs: a command's module pulls in its
+ * whole stack (fastify for `updater`, undici and SQLite for `update`…), and each `swarm`
+ * start would otherwise pay for all of them. Without `argv`, or when argv names no single
+ * command (help, version, a typo), every command is loaded.
+ */
+export async function buildProgram(ctx: CliContext, exit: ExitStatus, argv?: readonly string[]): Promise<Command> {
   const program = new Command('swarm')
     .description('swarm: push releases to a fleet of worker hosts over mutual TLS')
     .version(ctx.version, '-V, --version', "print swarm's version")
@@ -94,6 +110,8 @@ Environment:
 Exit codes: 0 success, 1 a host failed or an operation did, 2 usage or configuration error.
 Run "swarm <command> --help" for a command's options and examples.`,
     );
-  for (const register of COMMANDS) register(program, ctx, exit);
+  const wanted = argv ? requestedCommand(argv) : null;
+  const entries = COMMANDS.filter((c) => wanted === null || c.name === wanted);
+  for (const register of await Promise.all(entries.map((c) => c.load()))) register(program, ctx, exit);
   return program;
 }

@@ -15,7 +15,8 @@ export async function run(options: RunOptions): Promise<number> {
   const ctx = createContext(options, cliVersion());
   const exit: ExitStatus = { code: 0 };
   try {
-    await buildProgram(ctx, exit).parseAsync([...options.argv], { from: 'user' });
+    const program = await buildProgram(ctx, exit, options.argv);
+    await program.parseAsync([...options.argv], { from: 'user' });
     return exit.code;
   } catch (err) {
     if (

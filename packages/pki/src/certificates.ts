@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, sign as rsaSign } from 'node:crypto';
 import { isIP } from 'node:net';
 import forge from 'node-forge';
 import { swarmError } from '@swarm/errors';
@@ -51,7 +51,7 @@ export async function createCa(options: CreateCaOptions): Promise<CertifiedKey> 
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  sign(cert, forge.pki.privateKeyFromPem(keys.privateKeyPem));
+  sign(cert, keys.privateKeyPem);
   return { certPem: forge.pki.certificateToPem(cert), keyPem: keys.privateKeyPem };
 }
 
@@ -91,7 +91,6 @@ export async function issueCertificate(options: IssueOptions): Promise<Certified
     assertHostName(options.host);
   }
   const caCert = forge.pki.certificateFromPem(options.ca.certPem);
-  const caKey = forge.pki.privateKeyFromPem(options.ca.keyPem);
   const keys = options.publicKeyPem
     ? { publicKeyPem: options.publicKeyPem, privateKeyPem: '' }
     : await generateRsaKeyPair();
@@ -125,7 +124,7 @@ export async function issueCertificate(options: IssueOptions): Promise<Certified
     { name: 'subjectKeyIdentifier' },
     { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
   ]);
-  sign(cert, caKey);
+  sign(cert, options.ca.keyPem);
   return { certPem: forge.pki.certificateToPem(cert), keyPem: keys.privateKeyPem };
 }
 
@@ -152,7 +151,21 @@ function setValidity(cert: forge.pki.Certificate, notBefore: Date, days: number)
   cert.validity.notAfter = new Date(notBefore.getTime() + days * DAY_MS);
 }
 
-/** Sign with SHA-256: forge's default digest is SHA-1 (NOTES.md). */
-function sign(cert: forge.pki.Certificate, key: forge.pki.PrivateKey): void {
-  cert.sign(key as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
+/**
+ * Sign `cert` with SHA-256 and RSA PKCS#1 v1.5 — forge's default digest is SHA-1 (NOTES.md).
+ * This is what forge's `cert.sign` does, with the RSA operation left to Node's native crypto:
+ * forge's pure-JavaScript RSA-3072 signature costs 0.1–0.2 s of CPU per certificate, paid
+ * at every enrollment (and by every test that builds a fleet).
+ */
+function sign(cert: forge.pki.Certificate, keyPem: string): void {
+  const algorithm = forge.pki.oids.sha256WithRSAEncryption!;
+  cert.signatureOid = algorithm;
+  cert.siginfo.algorithmOid = algorithm;
+  // Untyped in @types/node-forge, public in forge (x509.js), and what cert.sign calls.
+  const { getTBSCertificate } = forge.pki as unknown as {
+    getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1;
+  };
+  cert.tbsCertificate = getTBSCertificate(cert);
+  const der = Buffer.from(forge.asn1.toDer(cert.tbsCertificate).getBytes(), 'binary');
+  cert.signature = rsaSign('sha256', der, keyPem).toString('binary');
 }

@@ -63,10 +63,19 @@ export interface ProbeOutcome {
 }
 
 /**
+ * The first pause after a failed check. An agent that is still starting is asked again
+ * soon, then less and less often (doubling up to `intervalMs`): a refused connection costs
+ * nothing, and every millisecond between "the agent listens" and "the probe notices" is time
+ * the host runs no agent at all.
+ */
+const FIRST_RETRY_MS = 10;
+
+/**
  * Probe a freshly started agent (SPEC.md §4): it passes only once the check has succeeded
  * continuously for `healthyForMs` — every check in that window healthy, the first one
  * starting the window — before `deadlineMs`, with the agent process alive throughout. One
- * failed check restarts the window; the agent's death fails the probe at once. Time is
+ * failed check restarts the window; the agent's death fails the probe at once. Once healthy,
+ * checks come every `intervalMs`, the last one timed to close the window as it ends. Time is
  * monotonic (performance.now), immune to wall-clock jumps.
  */
 export async function probeAgent(options: ProbeOptions): Promise<ProbeOutcome> {
@@ -76,6 +85,7 @@ export async function probeAgent(options: ProbeOptions): Promise<ProbeOutcome> {
   let last = 'no health check has completed yet';
   let checks = 0;
   let failedBefore = false;
+  let retryMs = Math.min(FIRST_RETRY_MS, intervalMs);
   const fail = (detail: string): ProbeOutcome => ({ ok: false, detail, checks });
   for (;;) {
     signal.throwIfAborted();
@@ -92,6 +102,7 @@ export async function probeAgent(options: ProbeOptions): Promise<ProbeOutcome> {
     options.onCheck?.(checks, result);
     const exitedNow = exitOf();
     if (exitedNow) return fail(`the agent exited ${exitedNow} (last check: ${result.detail})`);
+    let pauseMs: number;
     if (result.ok) {
       healthySince ??= began;
       last = result.detail;
@@ -99,13 +110,17 @@ export async function probeAgent(options: ProbeOptions): Promise<ProbeOutcome> {
       if (healthyFor >= healthyForMs && performance.now() - start <= deadlineMs) {
         return { ok: true, detail: `healthy for ${Math.round(healthyFor)} ms: ${result.detail}`, checks };
       }
+      // +1: a timer may fire up to a millisecond early, which would cost one more check.
+      pauseMs = Math.min(intervalMs, Math.ceil(healthyForMs - healthyFor) + 1);
     } else {
       healthySince = null;
       // A last check cut short by the deadline says less than the failure before it.
       const cutShort = timeoutMs < CHECK_TIMEOUT_MS && performance.now() - start >= deadlineMs;
       if (!(cutShort && failedBefore)) last = result.detail;
       failedBefore = true;
+      pauseMs = retryMs;
+      retryMs = Math.min(retryMs * 2, intervalMs);
     }
-    await sleep(intervalMs, undefined, { signal });
+    await sleep(pauseMs, undefined, { signal });
   }
 }

@@ -144,6 +144,13 @@ export async function receiveUpload(
   return { declared: { sha256: sha256!, size }, sha256: received.sha256, bytes: received.bytes, file };
 }
 
+/**
+ * What the staging file may buffer before the socket is paused (fs's default is 16 KiB).
+ * With the default, the upload stalled on every few TLS records while a write was in flight;
+ * a megabyte lets the disk take many records in one writev while the network keeps coming.
+ */
+const STAGING_BUFFER_BYTES = 1024 * 1024;
+
 async function writeHashed(
   source: Readable & { truncated?: boolean },
   file: string,
@@ -170,7 +177,8 @@ async function writeHashed(
       callback(null, chunk);
     },
   });
-  await pipeline(source, meter, createWriteStream(file, { flags: 'wx', mode: 0o600 }), { signal });
+  const sink = createWriteStream(file, { flags: 'wx', mode: 0o600, highWaterMark: STAGING_BUFFER_BYTES });
+  await pipeline(source, meter, sink, { signal });
   if (source.truncated) throw tooLarge(options.maxUploadBytes, 'the tarball exceeds');
   return { sha256: hash.digest('hex'), bytes };
 }

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { describe, it } from 'node:test';
+import type { CheckResult, HealthCheck } from '../../src/probe/check-result.js';
+import { probeAgent } from '../../src/probe/probe-agent.js';
+
+/**
+ * The probe's pacing, with a check that is a plain function of time (the agent's side of a
+ * real probe is covered end to end in lifecycle.test.ts): when it asks again after a failure,
+ * and that it closes the healthy window as soon as the window has lasted `healthyForMs`.
+ */
+function scripted(healthyFrom: (t: number) => boolean) {
+  const start = performance.now();
+  const at: number[] = [];
+  const check: HealthCheck = async (): Promise<CheckResult> => {
+    const t = performance.now() - start;
+    at.push(t);
+    return healthyFrom(t) ? { ok: true, detail: 'healthy' } : { ok: false, detail: 'connection refused' };
+  };
+  return { check, at };
+}
+
+const base = { deadlineMs: 10_000, exitOf: () => null, signal: new AbortController().signal };
+
+describe('probeAgent pacing', () => {
+  it('asks a starting agent again soon, backing off to intervalMs', async () => {
+    const { check, at } = scripted((t) => t >= 400);
+    const outcome = await probeAgent({ ...base, check, healthyForMs: 0, intervalMs: 200 });
+    assert.equal(outcome.ok, true);
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    // 10, 20, 40, 80, 160, then capped at 200: the first retries come long before intervalMs.
+    assert.ok(gaps[0]! < 100, `first retry after ${gaps[0]} ms`);
+    assert.ok(gaps[1]! >= gaps[0]!, `retries back off: ${gaps.join(', ')}`);
+    assert.ok(
+      gaps.every((g) => g >= 9),
+      `no retry before the first pause: ${gaps.join(', ')}`,
+    );
+    assert.ok(at.length >= 6 && at.length <= 12, `${at.length} checks for 400 ms of start-up`);
+  });
+
+  it('passes once healthy for healthyForMs, without waiting out a whole extra interval', async () => {
+    const { check, at } = scripted(() => true);
+    const t0 = performance.now();
+    const outcome = await probeAgent({ ...base, check, healthyForMs: 150, intervalMs: 1_000 });
+    const took = performance.now() - t0;
+    assert.equal(outcome.ok, true);
+    assert.match(outcome.detail, /^healthy for \d+ ms/);
+    // Two checks: the one opening the window and the one closing it 150 ms later (not 1 s).
+    assert.equal(at.length, 2);
+    assert.ok(at[1]! - at[0]! >= 149, `window closed after ${at[1]! - at[0]!} ms`);
+    assert.ok(took < 900, `took ${took} ms`);
+  });
+
+  it('still checks every intervalMs inside a long window, and a failure restarts it', async () => {
+    let calls = 0;
+    const check: HealthCheck = async () => {
+      calls += 1;
+      return calls === 3 ? { ok: false, detail: '503' } : { ok: true, detail: 'healthy' };
+    };
+    const outcome = await probeAgent({ ...base, check, healthyForMs: 100, intervalMs: 40 });
+    assert.equal(outcome.ok, true);
+    // Window 1: checks 1, 2 (healthy), 3 fails; window 2 needs >= 100 ms at <= 40 ms apart: 4 more.
+    assert.ok(calls >= 7, `${calls} checks`);
+  });
+
+  it('fails at the deadline with the last failure', async () => {
+    const { check } = scripted(() => false);
+    const outcome = await probeAgent({ ...base, check, healthyForMs: 0, intervalMs: 50, deadlineMs: 300 });
+    assert.equal(outcome.ok, false);
+    assert.match(outcome.detail, /within 300 ms: connection refused/);
+  });
+});
