@@ -26,6 +26,7 @@ const SUITES = [
   { suite: 'authorization', title: 'Authorization matrix', rows: 'all' },
   { suite: 'network-faults', title: 'Network faults', rows: 'all' },
   { suite: 'load', title: 'Load', rows: 'all' },
+  { suite: 'status-200', title: 'swarm status over 200 hosts', rows: 'all' },
 ];
 
 function readResults() {

@@ -9,13 +9,15 @@
  */
 import assert from 'node:assert/strict';
 import { createPublicKey } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { identityOf, issueCertificate, parseSpiffeId, type CertifiedKey } from '@swarm/pki';
 import { fixtureRelease, type KnownRelease } from './helpers/fixture.js';
 import { killProcessesUnder } from './helpers/processes.js';
 import { Results } from './helpers/results.js';
+// The pki package's openssl helper: crafts what issueCertificate refuses to issue.
+import { opensslIssue } from '../../packages/pki/test/fixtures/openssl.js';
 import {
   call,
   createPkiFixture,
@@ -29,6 +31,8 @@ let fx: PkiFixture;
 let u: TestUpdater;
 let v1: KnownRelease;
 let otherDomainMaster: CertifiedKey;
+/** Client certificates of our CA that issueCertificate refuses to make, crafted with openssl. */
+let crafted: { noUri: CertifiedKey; twoUris: CertifiedKey; malformed: CertifiedKey };
 const results = new Results('authorization', 'fast');
 let hostNamesTried = 0;
 let spiffeIdsTried = 0;
@@ -42,6 +46,9 @@ const CALLERS: { name: string; key: () => CertifiedKey | undefined }[] = [
   { name: 'master of a foreign CA', key: () => fx.foreignMaster },
   { name: 'expired master certificate', key: () => fx.expiredMaster },
   { name: 'master of another trust domain, same CA', key: () => otherDomainMaster },
+  { name: 'certificate of our CA without a URI SAN', key: () => crafted.noUri },
+  { name: 'certificate of our CA with two URI SANs (master and an updater)', key: () => crafted.twoUris },
+  { name: "certificate of our CA with a malformed URI SAN ('h1/../master')", key: () => crafted.malformed },
   { name: 'no certificate', key: () => undefined },
 ];
 
@@ -67,6 +74,11 @@ const onlyHealth: Record<Route, string> = {
   'POST /rollback': FORBIDDEN,
 };
 const every = (cell: string) => Object.fromEntries(ROUTES.map((r) => [r, cell])) as Record<Route, string>;
+/**
+ * Signed by our CA, so the handshake passes. SPEC.md §2: `GET /health` accepts any certificate
+ * of the CA; every other route requires a valid identity of this trust domain.
+ */
+const healthOnlyNoIdentity: Record<Route, string> = { ...every(IDENTITY), 'GET /health': '200' };
 const EXPECTED: Record<string, Record<Route, string>> = {
   master: allowedForMaster,
   "this host's updater": onlyHealth,
@@ -74,14 +86,17 @@ const EXPECTED: Record<string, Record<Route, string>> = {
   "another host's updater": onlyHealth,
   'master of a foreign CA': every(TLS_REFUSED),
   'expired master certificate': every(TLS_REFUSED),
-  // Signed by our CA, so the handshake passes; the identity check refuses it on every route.
-  'master of another trust domain, same CA': every(IDENTITY),
+  'master of another trust domain, same CA': healthOnlyNoIdentity,
+  'certificate of our CA without a URI SAN': healthOnlyNoIdentity,
+  'certificate of our CA with two URI SANs (master and an updater)': healthOnlyNoIdentity,
+  "certificate of our CA with a malformed URI SAN ('h1/../master')": healthOnlyNoIdentity,
   'no certificate': every(TLS_REFUSED),
 };
 
 before(async () => {
   fx = await createPkiFixture({ others: true });
   otherDomainMaster = await issueCertificate({ ca: fx.ca, trustDomain: 'elsewhere.test', role: 'master' });
+  crafted = await craftCertificates();
   v1 = await fixtureRelease(join(fx.root, 'releases'), { version: '1.0.0' });
   u = await startTestUpdater(fx);
 });
@@ -100,6 +115,36 @@ after(async () => {
   await killProcessesUnder(fx.root);
   await fx.cleanup();
 });
+
+/** Client certificates (EKU clientAuth) of our CA with broken URI SANs, all for the agent's key. */
+async function craftCertificates(): Promise<typeof crafted> {
+  const dir = join(fx.root, 'crafted');
+  await mkdir(dir);
+  const files = { caCertFile: join(dir, 'ca.crt'), caKeyFile: join(dir, 'ca.key'), keyFile: join(dir, 'client.key') };
+  await writeFile(files.caCertFile, fx.ca.certPem);
+  await writeFile(files.caKeyFile, fx.ca.keyPem, { mode: 0o600 });
+  await writeFile(files.keyFile, fx.h1Agent.keyPem, { mode: 0o600 });
+  const issue = (san: string | null): CertifiedKey => ({
+    certPem: opensslIssue({
+      dir,
+      ...files,
+      subject: '/CN=master',
+      extensions: [
+        'basicConstraints=critical,CA:FALSE',
+        'keyUsage=critical,digitalSignature,keyEncipherment',
+        'extendedKeyUsage=clientAuth',
+        ...(san ? [`subjectAltName=${san}`] : []),
+      ],
+    }),
+    keyPem: fx.h1Agent.keyPem,
+  });
+  const td = fx.trustDomain;
+  return {
+    noUri: issue(null),
+    twoUris: issue(`URI:spiffe://${td}/master,URI:spiffe://${td}/host/h1/updater`),
+    malformed: issue(`URI:spiffe://${td}/host/h1/../master`),
+  };
+}
 
 /** Call `route` as `key`; the answer as a matrix cell. */
 async function cell(route: Route, key: CertifiedKey | undefined): Promise<string> {

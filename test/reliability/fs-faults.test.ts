@@ -13,6 +13,7 @@ import { cloneInstall, fixtureRelease, installTemplate, startInProcess, type Kno
 import {
   FAULT_SITES,
   FaultyUpdater,
+  JOURNAL_TMP,
   controlFile,
   runFaultCase,
   seededFault,
@@ -22,7 +23,7 @@ import { checkHost } from './helpers/invariants.js';
 import { killProcessesUnder } from './helpers/processes.js';
 import { intParam, prng } from './helpers/prng.js';
 import { Results } from './helpers/results.js';
-import { createPkiFixture, freePort, type PkiFixture } from './helpers/package-helpers.js';
+import { createPkiFixture, freePort, readJournal, type PkiFixture } from './helpers/package-helpers.js';
 
 const SEED = intParam('SWARM_RELIABILITY_SEED', 20261122);
 const SEEDED = intParam('SWARM_RELIABILITY_FS_FAULTS', 2);
@@ -32,6 +33,17 @@ const site = (label: string) => {
   if (!found) throw new Error(`no fault site "${label}"`);
   return found;
 };
+
+/**
+ * Two journal writes in a row fail — a step's, then the one recording that failure — so the
+ * operation stays recorded in flight and the updater refuses new ones until a restart recovers
+ * it. `nth` counts the journal writes of an update of a fresh release (helpers/fs-faults.ts:
+ * 1 opens the operation, 2 the verify phase, … 6 the restart phase, 7 the revert's phase).
+ */
+const JOURNAL_TWICE: { name: string; nth: number; activated: boolean }[] = [
+  { name: 'before activation: the verify phase, then the failure record', nth: 2, activated: false },
+  { name: "after activation: the restart phase, then the revert's phase", nth: 6, activated: true },
+];
 
 /** One fault at each kind of step, named after what it simulates. */
 const EXPLICIT: { name: string; site: string; nth: number; errno: FaultSpec['errno'] }[] = [
@@ -61,7 +73,9 @@ before(async () => {
   const v1 = await fixtureRelease(root, { version: '1.0.0' });
   // A fresh release per case, so every case goes through extraction.
   releases = await Promise.all(
-    Array.from({ length: EXPLICIT.length + SEEDED }, (_, i) => fixtureRelease(root, { version: `2.0.${i}` })),
+    Array.from({ length: EXPLICIT.length + SEEDED + 3 * JOURNAL_TWICE.length }, (_, i) =>
+      fixtureRelease(root, { version: `2.0.${i}` }),
+    ),
   );
   const installDir = await cloneInstall(fx, await installTemplate(fx, [v1]));
   host = { installDir, agentPort: await freePort() };
@@ -116,6 +130,63 @@ describe('a failing fs call inside a real updater → clean error, host untouche
       assert.deepEqual(outcome.problems, [], `seed ${SEED}, case r${i}: ${s.label} ${JSON.stringify(spec)}`);
     }
   });
+
+  for (const c of JOURNAL_TWICE) {
+    it(`two journal failures in a row, ${c.name} → refused with UPDATER_JOURNAL_WRITE_FAILED until a restart`, async () => {
+      // Regression (wiki/reliability.md, "What building this suite found"): the refusal used to
+      // report an undo that failed (ROLLBACK_FAILED, then "could not be undone") when only the
+      // journal had, and never said to check the disk.
+      const id = `journal×2#${c.nth}`;
+      await u.arm(id, [{ op: 'open', path: JOURNAL_TMP, nth: c.nth, times: 2, errno: 'ENOSPC' }]);
+      const answer = await u.client.push(releases[next++]!);
+      await u.disarm();
+      const fired = await u.fired(id);
+      assert.equal(fired.length, 2, 'the faults did not both fire: the count of journal writes is stale');
+      assert.equal(answer.status, 500, answer.text);
+      if (c.activated) {
+        // `current` still names the new release: only the recovery of a restart may undo it.
+        assert.equal(answer.body.rolledBack?.done, false, answer.text);
+        assert.match(answer.body.message, /cannot write the journal/);
+      } else {
+        assert.equal(answer.body.code, 'SWARM_ERR_UPDATER_JOURNAL_WRITE_FAILED', answer.text);
+        assert.equal(answer.body.rolledBack?.done, true, answer.text);
+      }
+      const stuck = (await readJournal(host.installDir)).inFlight;
+      assert.notEqual(stuck, null, 'the operation is not recorded in flight: the case no longer reaches the state');
+
+      const refused = await u.client.push(releases[next++]!);
+      assert.equal(refused.status, 500, refused.text);
+      assert.equal(refused.body.code, 'SWARM_ERR_UPDATER_JOURNAL_WRITE_FAILED', refused.text);
+      assert.match(refused.body.message, /journal could not be written \(ENOSPC/);
+      assert.match(refused.body.message, /check the disk/);
+      assert.match(refused.body.message, /restart the updater/);
+      assert.equal(refused.body.inFlight?.id, stuck.id);
+      assert.equal(refused.body.errno, 'ENOSPC');
+      assert.equal(refused.body.rolledBack?.done, !c.activated);
+
+      assert.equal(await u.stop(), 0);
+      u = await FaultyUpdater.start(fx, host.installDir, host.agentPort, controlFile(fx.root));
+      const problems = await checkHost(
+        { ...host, client: u.client },
+        { active, last: { outcome: 'interrupted', recovery: 'reverted' } },
+      );
+      results.add({
+        case: id,
+        site: 'two journal writes in a row',
+        fault: `open #${c.nth}×2 ENOSPC`,
+        fired: `${fired[0]!.syscall} ${fired[0]!.path.split('/').slice(-2).join('/')}`,
+        answer: `${answer.status} ${answer.body.code}`,
+        refusal: `${refused.status} ${refused.body.code}`,
+        'active after': active.version,
+        'invariants ok': problems.length === 0,
+        restart: 'yes',
+      });
+      assert.deepEqual(problems, []);
+      const again = await u.client.push(releases[next++]!);
+      assert.equal(again.status, 200, again.text);
+      active = releases[next - 1]!;
+    });
+  }
 
   it('after all of it, a graceful restart finds a consistent journal and the same release', async () => {
     assert.equal(await u.stop(), 0);

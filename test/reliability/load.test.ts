@@ -8,8 +8,8 @@
  * opens a gate, so "during an update" is a fact, not a race. The latencies are printed and
  * recorded for wiki/reliability.md (the target is p99 < 200 ms on an idle machine); the
  * assertion is generous (p99 < 1 s on kept-alive connections) so the test stays
- * deterministic on a loaded CI box. Not covered here: `swarm status` against 200 hosts
- * (it needs the CLI; see the CLI's tests).
+ * deterministic on a loaded CI box. `swarm status` against 200 hosts is
+ * test/reliability/status-200.test.ts.
  */
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:https';

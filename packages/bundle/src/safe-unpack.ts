@@ -186,6 +186,8 @@ class Unpacker {
     const { limits } = this.options;
     this.entries++;
     if (this.entries > limits.maxEntries) throw limit('maxEntries', this.entries, 'too many entries');
+    const sizeProblem = sizeFieldProblem(entry);
+    if (sizeProblem !== undefined) throw corrupt(`the header of ${JSON.stringify(clip(entry.path))} ${sizeProblem}`);
 
     const verdict = normalizeEntryPath(entry.path);
     if (!verdict.ok) throw unsafe(entry.path, verdict.reason);
@@ -313,12 +315,33 @@ class Unpacker {
   }
 }
 
+/**
+ * What is wrong with an entry's size, if anything. node-tar 7.5 turns a size field it cannot
+ * use — negative (base-256 `0xff…`, e.g. -1), or octal that is not a number — into "no size"
+ * and reads the entry as empty, where GNU tar refuses the archive; and it takes a PAX `size`
+ * record of any non-negative number, fractions included. Two readers disagreeing on where an
+ * entry ends is how tar smuggling works, so a size that is not a non-negative integer means
+ * the header is corrupt, whatever the entry type.
+ *
+ * Sizes past 2^53 (only a PAX record can state one) are refused too: a file's by the size caps
+ * (`SWARM_ERR_ARCHIVE_LIMIT`, its honest reason), any other entry's here. A directory header's
+ * own size field never reaches us (node-tar zeroes it, directories have no body), so a bad one
+ * there cannot move the stream.
+ */
+function sizeFieldProblem(entry: ReadEntry): string | undefined {
+  if (entry.header.size === undefined) return 'has a negative or unreadable size field';
+  const { size } = entry;
+  if (!Number.isInteger(size) || size < 0) return `declares a size of ${size}, not a whole number of bytes`;
+  if (!Number.isSafeInteger(size) && !FILE_TYPES.has(entry.type)) return `declares a size of ${size} bytes`;
+  return undefined;
+}
+
+/** The tar types extracted as regular files. */
+const FILE_TYPES: ReadonlySet<string> = new Set(['File', 'OldFile', 'ContiguousFile']);
+
 function kindOf(entry: ReadEntry): Kind {
+  if (FILE_TYPES.has(entry.type)) return 'file';
   switch (entry.type) {
-    case 'File':
-    case 'OldFile':
-    case 'ContiguousFile':
-      return 'file';
     case 'Directory':
       return 'directory';
     case 'SymbolicLink':

@@ -7,7 +7,7 @@
  * directories); the gzip bombs run alone, since they assert on the process's memory.
  */
 import assert from 'node:assert/strict';
-import { lstat, mkdir, mkdtemp, readdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -550,6 +550,64 @@ describe('corrupt archives', { concurrency: 4 }, () => {
       code: 'SWARM_ERR_ARCHIVE_CORRUPT',
       reason: /checksum/,
     });
+  });
+
+  // node-tar 7.5 reads a size field it cannot use as "no size" and extracts the entry as an
+  // empty file, where GNU tar refuses the archive: a disagreement on where an entry ends.
+  test('a negative base-256 size field (-1) is SWARM_ERR_ARCHIVE_CORRUPT, not an empty file', async () => {
+    // The files after it are never written (expectRefused lists what dest holds).
+    await expectRefused(
+      tgz([manifestEntry(), { name: 'neg', sizeField: Buffer.alloc(12, 0xff) }, ...trailingFiles(50)]),
+      { code: 'SWARM_ERR_ARCHIVE_CORRUPT', reason: /"neg" has a negative or unreadable size field/ },
+    );
+  });
+
+  test('a negative size on a symlink or an octal size that is no number is SWARM_ERR_ARCHIVE_CORRUPT', async () => {
+    const minusTwo = Buffer.alloc(12, 0xff);
+    minusTwo[11] = 0xfe;
+    await expectRefused(
+      tgz([manifestEntry(), { name: 'l', type: '2', linkname: 'release.json', sizeField: minusTwo }]),
+      { code: 'SWARM_ERR_ARCHIVE_CORRUPT', reason: /"l" has a negative or unreadable size field/ },
+    );
+    await expectRefused(tgz([manifestEntry(), { name: 'nan', sizeField: Buffer.from('zzzzzzzzzzz\0') }]), {
+      code: 'SWARM_ERR_ARCHIVE_CORRUPT',
+      reason: /"nan" has a negative or unreadable size field/,
+    });
+    await expectRefused(tgz([manifestEntry(), { name: 'minus', sizeField: Buffer.from('-0000000001\0') }]), {
+      code: 'SWARM_ERR_ARCHIVE_CORRUPT',
+      reason: /"minus" has a negative or unreadable size field/,
+    });
+  });
+
+  test('a PAX size that is not a whole number of bytes is SWARM_ERR_ARCHIVE_CORRUPT', async () => {
+    await expectRefused(tgz([manifestEntry(), pax({ size: '1.5' }), { name: 'half', body: 'ab' }]), {
+      code: 'SWARM_ERR_ARCHIVE_CORRUPT',
+      reason: /"half" declares a size of 1\.5/,
+    });
+  });
+
+  test('a PAX size past 2^53 is refused: a file by the size cap, a symlink as corrupt', async () => {
+    await expectRefused(tgz([manifestEntry(), pax({ size: '99999999999999999999' }), { name: 'f', body: 'x' }]), {
+      code: 'SWARM_ERR_ARCHIVE_LIMIT',
+      limit: 'maxEntryBytes',
+    });
+    await expectRefused(
+      tgz([manifestEntry(), pax({ size: '99999999999999999999' }), { name: 'l', type: '2', linkname: 'x' }]),
+      { code: 'SWARM_ERR_ARCHIVE_CORRUPT', reason: /"l" declares a size of 100000000000000000000 bytes/ },
+    );
+  });
+
+  test('a positive base-256 size field is read, not refused (valid, if unusual, encoding)', async () => {
+    // The control for the cases above: base-256 itself is fine, only unusable values are not.
+    const s = await setup(
+      tgz([
+        manifestEntry(),
+        { name: 'b256', body: 'abc', sizeField: Buffer.from([0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3]) },
+      ]),
+    );
+    const result = await extractRelease(s.tarball, s.dest);
+    assert.equal(result.manifest.name, 'app');
+    assert.equal(await readFile(join(s.dest, 'b256'), 'utf8'), 'abc');
   });
 
   test('gzipped garbage that is not tar is SWARM_ERR_ARCHIVE_CORRUPT', async () => {

@@ -324,6 +324,12 @@ export const catalogue = {
     message: 'the journal state.json of the install directory is unreadable',
     remedy: 'Restore state.json from a backup, or move it aside: the updater then starts with no active release and the next push installs one (see wiki/remote-updates.md).',
   },
+  SWARM_ERR_UPDATER_JOURNAL_WRITE_FAILED: {
+    status: 500,
+    exit: 1,
+    message: 'cannot write the journal state.json of the install directory',
+    remedy: 'Check the disk of the install directory (free space, inodes, permissions, I/O errors in the kernel log), then restart the updater: its recovery finishes or undoes the operation the journal could not close.',
+  },
 
   // --- self-update -----------------------------------------------------------------------
   SWARM_ERR_SELF_UPDATE_FAILED: {

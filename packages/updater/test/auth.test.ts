@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { createPublicKey } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { PackResult } from '@swarm/bundle';
-import type { CertifiedKey } from '@swarm/pki';
+import { issueCertificate, type CertifiedKey } from '@swarm/pki';
 import { call } from './helpers/https-client.js';
 import { killSeenAgents, readJournal, releaseDirs, startTestUpdater, type TestUpdater } from './helpers/harness.js';
 import { openRequest } from './helpers/open-request.js';
@@ -69,6 +70,38 @@ describe('roles (URI SAN, checked before the body is read)', () => {
       200,
       'any certificate of the CA reads /health',
     );
+  });
+
+  it('a certificate of our CA for another trust domain reads /health (any certificate of the CA) and nothing else', async () => {
+    // Certify an existing key for the other trust domain: no RSA generation.
+    const publicKeyPem = createPublicKey(fx.h1Agent.keyPem).export({ type: 'spki', format: 'pem' }) as string;
+    const issued = await issueCertificate({ ca: fx.ca, trustDomain: 'elsewhere.test', role: 'master', publicKeyPem });
+    const stranger: CertifiedKey = { certPem: issued.certPem, keyPem: fx.h1Agent.keyPem };
+    const health = await u.call('/health', { client: stranger });
+    assert.equal(health.status, 200, health.text);
+    assert.equal(health.body.role, 'updater');
+    for (const [method, path] of [
+      ['GET', '/releases'],
+      ['POST', '/rollback'],
+    ] as const) {
+      const res = await u.call(path, { method, client: stranger });
+      assert.equal(res.status, 403, `${method} ${path}: ${res.text}`);
+      assert.equal(res.body.code, 'SWARM_ERR_PKI_IDENTITY_INVALID');
+      assert.match(res.body.message, /trust domain "elsewhere\.test"/);
+    }
+    // A push is refused before its body is read, like any other wrong caller.
+    const open = openRequest({
+      port: u.port,
+      caPem: fx.ca.certPem,
+      client: stranger,
+      path: '/update',
+      headers: { 'content-type': 'multipart/form-data; boundary=b', 'content-length': 50 * 1024 * 1024 },
+    });
+    open.req.write(`--b\r\nContent-Disposition: form-data; name="sha256"\r\n\r\n${v1.sha256}\r\n`);
+    const answer = await open.answer;
+    assert.equal(answer.status, 403, answer.text);
+    assert.equal(answer.body.code, 'SWARM_ERR_PKI_IDENTITY_INVALID');
+    await open.closed;
   });
 
   it('the master may do everything; an unknown route is 404 UPDATER_NOT_FOUND', async () => {

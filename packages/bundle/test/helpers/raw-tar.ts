@@ -18,6 +18,8 @@ export interface RawEntry {
   body?: Buffer | string;
   /** Declared size, when it must differ from the body (a lying header). */
   size?: number;
+  /** The 12 raw bytes of the size field (base-256, negative, garbage…), overriding `size`. */
+  sizeField?: Buffer;
   linkname?: string;
   /** ustar prefix field (up to 155 bytes). */
   prefix?: string;
@@ -43,7 +45,8 @@ export function header(entry: RawEntry): Buffer {
   octal(buf, 100, 8, entry.mode ?? 0o644);
   octal(buf, 108, 8, entry.uid ?? 0);
   octal(buf, 116, 8, entry.gid ?? 0);
-  octal(buf, 124, 12, entry.size ?? body.length);
+  if (entry.sizeField) entry.sizeField.copy(buf, 124, 0, 12);
+  else octal(buf, 124, 12, entry.size ?? body.length);
   octal(buf, 136, 12, 946684800);
   buf.fill(' ', 148, 156);
   field(buf, 156, 1, entry.type ?? '0');

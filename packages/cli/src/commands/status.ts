@@ -1,5 +1,6 @@
 import { Option } from 'commander';
 import { createUpdaterClient } from '@swarm/client';
+import { hasCode, swarmError } from '@swarm/errors';
 import { openHome, targetOf } from '@swarm/master';
 import { parseCount } from '../options/rollout-options.js';
 import { formatTable } from '../output/table.js';
@@ -17,7 +18,14 @@ interface HostStatus {
   error: { code: string; message: string } | null;
 }
 
-/** `swarm status`: every host's `/health`, concurrently, with a short timeout. */
+/**
+ * `swarm status`: every host's `/health`, concurrently, each under one deadline of `--timeout`
+ * ms for the whole call — connect, TLS handshake, request and answer. The client's own
+ * timeouts are per phase (connect, then silence between chunks): alone they let a host that
+ * is slow at each step, or that trickles its answer, hold the command for a multiple of
+ * `--timeout` or forever. With the deadline, the command ends about `--timeout` after it
+ * starts asking, whatever the fleet does (test/reliability/status-200.test.ts).
+ */
 export const registerStatus: RegisterCommand = (program, ctx) => {
   program
     .command('status')
@@ -25,7 +33,11 @@ export const registerStatus: RegisterCommand = (program, ctx) => {
     .description(
       "Ask every enrolled host's updater GET /health at once (over pinned mutual TLS, short timeout) and print\nreachability, the updater's version, whether it is busy, the active and previous releases and the agent's health.",
     )
-    .addOption(new Option('--timeout <ms>', 'per-host timeout').argParser(parseCount('--timeout', 1)).default(5000))
+    .addOption(
+      new Option('--timeout <ms>', 'per-host budget for the whole call; past it the host is reported unreachable')
+        .argParser(parseCount('--timeout', 1))
+        .default(5000),
+    )
     .option('--json', 'print an array of host states as JSON', false)
     .addHelpText(
       'after',
@@ -44,8 +56,9 @@ Examples:
       try {
         rows = await Promise.all(
           home.registry.listHosts().map(async (host): Promise<HostStatus> => {
+            const deadline = AbortSignal.timeout(opts.timeout);
             try {
-              const h = await client.health(targetOf(host), { timeoutMs: opts.timeout });
+              const h = await client.health(targetOf(host), { timeoutMs: opts.timeout, signal: deadline });
               return {
                 host: host.name,
                 reachable: true,
@@ -57,7 +70,14 @@ Examples:
                 error: null,
               };
             } catch (err) {
-              const e = err as { code?: string; message?: string };
+              // The client reports an aborted call as interrupted; here the abort is the deadline.
+              const e =
+                deadline.aborted && hasCode(err, 'SWARM_ERR_ROLLOUT_INTERRUPTED')
+                  ? swarmError(
+                      'SWARM_ERR_CLIENT_TIMEOUT',
+                      `host ${host.name} (${host.address}:${host.updaterPort}) did not answer GET /health within ${opts.timeout} ms`,
+                    )
+                  : (err as { code?: string; message?: string });
               return {
                 host: host.name,
                 reachable: false,

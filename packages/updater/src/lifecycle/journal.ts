@@ -91,6 +91,14 @@ export const EMPTY_JOURNAL: JournalState = {
   lastSelfUpdate: null,
 };
 
+/** Why the last write of the journal failed. */
+export interface JournalWriteFailure {
+  /** The system error, e.g. `ENOSPC: no space left on device, open '…/.state.json.….tmp'`. */
+  readonly message: string;
+  readonly errno: string | null;
+  readonly at: string;
+}
+
 /**
  * state.json, kept in memory and written through: every change is one durable replacement
  * of the file (temp + fsync + rename + fsync of the directory), so after a crash the file is
@@ -100,6 +108,7 @@ export const EMPTY_JOURNAL: JournalState = {
 export class Journal {
   private state: JournalState;
   private queue: Promise<unknown> = Promise.resolve();
+  private failed: JournalWriteFailure | null = null;
 
   private constructor(
     private readonly path: string,
@@ -136,7 +145,20 @@ export class Journal {
     return this.state;
   }
 
-  /** Apply `change` to the state and write it durably; resolves once it is on disk. */
+  /**
+   * The error of the last write when it failed (null once a write succeeds): while it is set,
+   * what is on disk — and so `current` — may be behind what the updater did, e.g. an
+   * operation still recorded in flight after it was undone.
+   */
+  get writeFailure(): JournalWriteFailure | null {
+    return this.failed;
+  }
+
+  /**
+   * Apply `change` to the state and write it durably; resolves once it is on disk. A failed
+   * write (a full or failing disk) rejects with SWARM_ERR_UPDATER_JOURNAL_WRITE_FAILED and
+   * leaves the state as it was.
+   */
   update(change: (state: JournalState) => JournalState): Promise<JournalState> {
     const next = this.queue.then(async () => {
       const changed = change(this.state);
@@ -144,7 +166,20 @@ export class Journal {
         ...changed,
         history: changed.history.slice(Math.max(0, changed.history.length - this.historyLimit)),
       };
-      await writeFileDurable(this.path, `${JSON.stringify(bounded, null, 2)}\n`);
+      try {
+        await writeFileDurable(this.path, `${JSON.stringify(bounded, null, 2)}\n`);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        const errno = typeof e.code === 'string' ? e.code : null;
+        this.failed = { message: e.message, errno, at: new Date().toISOString() };
+        throw swarmError(
+          'SWARM_ERR_UPDATER_JOURNAL_WRITE_FAILED',
+          `cannot write the journal ${this.path}: ${e.message}`,
+          { path: this.path, errno },
+          { cause: err },
+        );
+      }
+      this.failed = null;
       this.state = bounded;
       return bounded;
     });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -77,5 +77,32 @@ describe('Journal (state.json)', () => {
     await assert.rejects(Journal.open(path, 3), (err: unknown) => hasCode(err, 'SWARM_ERR_UPDATER_JOURNAL_INVALID'));
     await writeFile(path, '{"something": "else"}');
     await assert.rejects(Journal.open(path, 3), (err: unknown) => hasCode(err, 'SWARM_ERR_UPDATER_JOURNAL_INVALID'));
+  });
+
+  it('a failed write is UPDATER_JOURNAL_WRITE_FAILED, keeps the old state, and is remembered until a write succeeds', async () => {
+    // A real failure, even as root: the directory of state.json is gone, so its temp file cannot be created.
+    const sub = join(dir, 'vanishing');
+    await mkdir(sub);
+    const path = join(sub, 'state.json');
+    const journal = await Journal.open(path, 3);
+    await journal.update((s) => ({ ...s, active: release(1), releases: [release(1)] }));
+    assert.equal(journal.writeFailure, null);
+    await rm(sub, { recursive: true });
+    await assert.rejects(
+      journal.update((s) => ({ ...s, active: release(2) })),
+      (err: any) => {
+        assert.equal(err.code, 'SWARM_ERR_UPDATER_JOURNAL_WRITE_FAILED');
+        assert.equal(err.details.path, path);
+        assert.equal(err.details.errno, 'ENOENT');
+        assert.match(err.message, /cannot write the journal .*state\.json: ENOENT/);
+        return true;
+      },
+    );
+    assert.equal(journal.current.active?.id, release(1).id, 'memory moved ahead of the disk');
+    assert.equal(journal.writeFailure?.errno, 'ENOENT');
+    await mkdir(sub);
+    await journal.update((s) => ({ ...s, active: release(3) }));
+    assert.equal(journal.writeFailure, null);
+    assert.equal(JSON.parse(await readFile(path, 'utf8')).active.id, release(3).id);
   });
 });
