@@ -38,6 +38,10 @@ Options:
   --json                  print the JSON report on stdout instead of the tables
   -h, --help              this help
 
+Updaters run as a supervisor runs them, from the bundled updater release
+(packages/updater/dist-self, built by npm run build); SWARM_BENCH_UPDATER=cli runs
+\`swarm updater\` (the unbundled packages) instead.
+
 Needs Linux (/proc), curl and GNU tar, and a built tree (npm run build).
 Writes bench/results/<date>-<mode>.json and bench/results/latest-<mode>.json.`;
 

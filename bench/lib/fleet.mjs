@@ -129,8 +129,8 @@ export async function prepareFleet({ work, pki, sizes, first, keep, useCli, log 
   }
   const fleet = { work, pki, hosts, homes, useCli, runs: 0 };
   log('fleet: installing the first release on every host (untimed)');
-  await pushProduct(fleet, max, 8, first);
-  await pushBaseline(fleet, max, 8, first);
+  // Untimed, so both sides at once.
+  await Promise.all([pushProduct(fleet, max, 8, first), pushBaseline(fleet, max, 8, first)]);
   log('fleet: ready');
   return fleet;
 }

@@ -209,7 +209,7 @@ export async function startUpdater({
   // The production entry when it is built; another build of @swarm/bundle (--bundle-before)
   // needs the unbundled packages, loaded through the CLI (or updater-main.mjs).
   const [entry, args] =
-    !bundleUrl && existsSync(UPDATER_RELEASE_ENTRY)
+    !bundleUrl && process.env.SWARM_BENCH_UPDATER !== 'cli' && existsSync(UPDATER_RELEASE_ENTRY)
       ? [UPDATER_RELEASE_ENTRY, flags]
       : useCli
         ? [SWARM_BIN, ['updater', ...flags]]

@@ -19,12 +19,12 @@ try {
   }
   const config = parseUpdaterConfig({ flags, env: process.env });
   await runUpdater(config, { signal: stop.signal });
-  process.disconnect?.();
+  if (process.connected) process.disconnect();
 } catch (err) {
   const body = isSwarmError(err)
     ? { code: err.code, message: err.message, hint: err.remedy }
     : { message: String(err) };
   process.stderr.write(`${JSON.stringify({ level: 60, name: 'updater', msg: 'updater failed to start', ...body })}\n`);
   process.exitCode = isSwarmError(err) ? err.exitCode : 1;
-  process.disconnect?.();
+  if (process.connected) process.disconnect();
 }
