@@ -15,7 +15,9 @@ if (process.connected) process.once('disconnect', () => stop.abort());
 try {
   const { flags, ignored } = parseUpdaterArgv(process.argv.slice(2));
   if (ignored.length > 0) {
-    process.stderr.write(`${JSON.stringify({ level: 40, name: 'updater', msg: 'ignoring options this updater does not know', ignored })}\n`);
+    process.stderr.write(
+      `${JSON.stringify({ level: 40, name: 'updater', msg: 'ignoring options this updater does not know', ignored })}\n`,
+    );
   }
   const config = parseUpdaterConfig({ flags, env: process.env });
   await runUpdater(config, { signal: stop.signal });

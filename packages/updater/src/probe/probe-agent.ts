@@ -63,12 +63,14 @@ export interface ProbeOutcome {
 }
 
 /**
- * The first pause after a failed check. An agent that is still starting is asked again
- * soon, then less and less often (doubling up to `intervalMs`): a refused connection costs
- * nothing, and every millisecond between "the agent listens" and "the probe notices" is time
- * the host runs no agent at all.
+ * The pause after a failed check while the agent has just been started, and for how long
+ * that applies. A starting agent is asked every few milliseconds, as a restart floor would:
+ * a refused connection costs nothing, and every millisecond between "the agent listens" and
+ * "the probe notices" is time the host runs no agent at all. Past the window (an agent that
+ * is slow to come up, or answers unhealthy), checks come every `intervalMs`.
  */
-const FIRST_RETRY_MS = 10;
+const START_RETRY_MS = 20;
+const START_WINDOW_MS = 2_000;
 
 /**
  * Probe a freshly started agent (SPEC.md §4): it passes only once the check has succeeded
@@ -85,7 +87,6 @@ export async function probeAgent(options: ProbeOptions): Promise<ProbeOutcome> {
   let last = 'no health check has completed yet';
   let checks = 0;
   let failedBefore = false;
-  let retryMs = Math.min(FIRST_RETRY_MS, intervalMs);
   const fail = (detail: string): ProbeOutcome => ({ ok: false, detail, checks });
   for (;;) {
     signal.throwIfAborted();
@@ -118,8 +119,7 @@ export async function probeAgent(options: ProbeOptions): Promise<ProbeOutcome> {
       const cutShort = timeoutMs < CHECK_TIMEOUT_MS && performance.now() - start >= deadlineMs;
       if (!(cutShort && failedBefore)) last = result.detail;
       failedBefore = true;
-      pauseMs = retryMs;
-      retryMs = Math.min(retryMs * 2, intervalMs);
+      pauseMs = performance.now() - start < START_WINDOW_MS ? Math.min(START_RETRY_MS, intervalMs) : intervalMs;
     }
     await sleep(pauseMs, undefined, { signal });
   }
