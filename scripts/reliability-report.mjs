@@ -20,6 +20,7 @@ const END = '<!-- reliability-figures:end -->';
 /** The suites in the order of issue 7, with how to show their rows. */
 const SUITES = [
   { suite: 'kill-points', title: 'Kill at every step', rows: 'all' },
+  { suite: 'self-update-kill-points', title: 'Kill at every step — self-update', rows: 'all' },
   { suite: 'random-interruption', title: 'Random interruption', rows: 'all' },
   { suite: 'fs-faults', title: 'Filesystem faults', rows: 'by-site' },
   { suite: 'hostile-inputs', title: 'Hostile inputs', rows: 'all', columns: ['group', 'case', 'got', 'ok'] },

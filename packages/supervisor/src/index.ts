@@ -16,3 +16,9 @@ export {
 // The protocol between the running updater and its supervisor.
 export { isSelfUpdateRequest, type SelfUpdateRequest } from './updater-process.js';
 export { waitForVersion, fetchVersion, type HealthEndpoint } from './health-check.js';
+
+// The updater processes of a self directory, whoever started them (orphans of a dead supervisor).
+export { findUpdaterProcesses, stopOrphanedUpdaters } from './orphaned-updaters.js';
+
+// Fault points (tests only): SWARM_TEST_KILL_AT=<point> makes the supervisor SIGKILL itself there.
+export { FAULT_ENV, SUPERVISOR_FAULT_POINTS, faultPoint, type SupervisorFaultPoint } from './fault-point.js';

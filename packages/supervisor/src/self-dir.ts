@@ -101,7 +101,11 @@ export async function flipCurrent(paths: SelfDirPaths, id: string): Promise<void
   await fsyncDir(paths.root);
 }
 
-/** Remove releases beyond the newest `keep`, never `active` or `prev`, and leftover staging. */
+/**
+ * Remove releases beyond the newest `keep`, never `active` or `prev`. Staging directories
+ * (dot-prefixed) are left alone: the running updater may be staging one right now (see
+ * {@link removeStaging}).
+ */
 export async function pruneReleases(paths: SelfDirPaths, state: SelfState, keep: number): Promise<void> {
   await mkdir(paths.releases, { recursive: true });
   const names = await readdir(paths.releases);
@@ -110,6 +114,24 @@ export async function pruneReleases(paths: SelfDirPaths, state: SelfState, keep:
   const excess = Math.max(0, names.filter((n) => !n.startsWith('.')).length - keep);
   for (const name of candidates.slice(0, excess))
     await rm(join(paths.releases, name), { recursive: true, force: true });
+}
+
+/**
+ * Remove what an updater killed while staging a release left in `releases/` (its
+ * `.staging-*` directory: the updater stages there, then renames the complete tree into
+ * place). Only call it while no updater runs — nothing else would ever remove them.
+ */
+export async function removeStaging(paths: SelfDirPaths): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(paths.releases);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const staging = names.filter((n) => n.startsWith('.staging-'));
+  for (const name of staging) await rm(join(paths.releases, name), { recursive: true, force: true });
+  return staging;
 }
 
 async function fsyncDir(dir: string): Promise<void> {

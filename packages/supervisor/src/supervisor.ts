@@ -1,13 +1,16 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Logger } from '@swarm/log';
+import { faultPoint } from './fault-point.js';
 import { waitForVersion, type HealthEndpoint } from './health-check.js';
+import { stopOrphanedUpdaters } from './orphaned-updaters.js';
 import { acquireSelfLock } from './self-lock.js';
 import {
   currentReleaseId,
   flipCurrent,
   pruneReleases,
   readSelfState,
+  removeStaging,
   selfDirPaths,
   writeSelfState,
   type SelfState,
@@ -51,7 +54,8 @@ const STABLE_MS = 60_000;
  * crashes, and performs self-updates:
  *
  * INVARIANTS
- * - Exactly one updater process runs at a time (the old one has exited before the new starts).
+ * - Exactly one updater process runs at a time (the old one has exited before the new starts;
+ *   at start, updaters a dead supervisor left running are stopped before any other starts).
  * - `current` always names a complete release: the running updater verified and extracted
  *   the new release before asking for the switch; the flip is one rename(2).
  * - A switch is journaled (`switching`) before the flip and cleared only once the new
@@ -67,6 +71,8 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
   const grace = options.stopGraceMs ?? 10_000;
   const lock = await acquireSelfLock(paths.lock);
   try {
+    // Before anything else: no updater of a dead supervisor may run alongside ours.
+    await stopOrphanedUpdaters(paths, grace, log);
     let state = await recoverInterruptedSwitch(paths, await readSelfState(paths), log);
     let backoff = MIN_BACKOFF_MS;
     let child: ChildProcess | null = null;
@@ -98,7 +104,11 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     await lock.release();
   }
 
+  /** Start the updater of release `id`. No updater of this self directory runs when it is called. */
   async function start(id: string): Promise<ChildProcess> {
+    // So this is the moment to clear what an updater killed mid-staging left behind.
+    const removed = await removeStaging(paths);
+    if (removed.length > 0) log.warn({ removed }, 'removed staging left by an interrupted self-update');
     const child = await startUpdaterProcess({
       releaseDir: join(paths.releases, id),
       args: options.updaterArgs,
@@ -117,13 +127,18 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     const from = await currentReleaseId(paths);
     const startedAt = new Date().toISOString();
     log.info({ from, to: request.id, version: request.version }, 'self-update: switching updater');
+    faultPoint('supervisor:before:journal-switch');
     await writeSelfState(paths, {
       ...before,
       switching: { from, to: request.id, version: request.version, attempt: request.attempt, startedAt },
     });
-    await stopProcess(old, grace);
+    faultPoint('supervisor:after:journal-switch');
+    log.info({ exit: await stopProcess(old, grace) }, 'self-update: the old updater stopped');
+    faultPoint('supervisor:after:stop-old');
     await flipCurrent(paths, request.id);
+    faultPoint('supervisor:after:flip');
     const next = await start(request.id);
+    faultPoint('supervisor:after:start-new');
     const reason = await waitForVersion(
       options.health,
       request.version,
@@ -138,16 +153,22 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
         switching: null,
         lastSelfUpdate: { ...record, outcome: 'succeeded', finishedAt: new Date().toISOString() },
       };
+      faultPoint('supervisor:before:record');
       await writeSelfState(paths, state);
+      faultPoint('supervisor:after:record');
       // The new updater read the journal before this record existed: hand it over.
       if (next.connected) next.send({ type: 'swarm:self-update-record', record: state.lastSelfUpdate });
       await pruneReleases(paths, state, options.keep ?? 2);
+      faultPoint('supervisor:after:prune');
       log.info({ to: request.id }, 'self-update succeeded');
       return { child: next, state };
     }
     log.error({ to: request.id, reason }, 'self-update failed; starting the previous updater again');
+    faultPoint('supervisor:before:stop-new');
     await stopProcess(next, grace);
+    faultPoint('supervisor:before:fallback-flip');
     if (from) await flipCurrent(paths, from);
+    faultPoint('supervisor:after:fallback-flip');
     const state: SelfState = {
       active: from,
       prev: before.prev,
@@ -155,7 +176,10 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
       lastSelfUpdate: { ...record, outcome: 'failed', reason, finishedAt: new Date().toISOString() },
     };
     await writeSelfState(paths, state);
-    return { child: from ? await start(from) : next, state };
+    faultPoint('supervisor:after:fallback-record');
+    const previous = from ? await start(from) : next;
+    faultPoint('supervisor:after:start-prev');
+    return { child: previous, state };
   }
 }
 
@@ -191,6 +215,7 @@ async function recoverInterruptedSwitch(
   if (!switching) return state;
   log.warn({ switching }, 'the supervisor stopped during a self-update; going back to the previous updater');
   if (switching.from) await flipCurrent(paths, switching.from);
+  faultPoint('supervisor:after:recover-flip');
   const recovered: SelfState = {
     active: switching.from,
     prev: state.prev,

@@ -60,12 +60,13 @@ export function exited(child: ChildProcess): Promise<number | NodeJS.Signals> {
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 1)));
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
-export async function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+/** SIGTERM, then SIGKILL after `graceMs`; resolves with how it exited once the process is gone. */
+export async function stopProcess(child: ChildProcess, graceMs: number): Promise<number | NodeJS.Signals> {
+  if (child.exitCode !== null || child.signalCode !== null) return exited(child);
   const gone = exited(child);
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await gone;
+  const exit = await gone;
   clearTimeout(timer);
+  return exit;
 }

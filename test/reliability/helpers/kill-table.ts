@@ -39,29 +39,12 @@ export function faultPointsOf(steps: readonly string[]): string[] {
   return steps.flatMap((s) => [`before:${s}`, ...(DURING[s] ? [DURING[s]] : []), `after:${s}`]);
 }
 
-/** Every fault point of update and rollback (the runner's `before:`/`after:` of each step, plus `during:`). */
+/**
+ * Every fault point of update and rollback (the runner's `before:`/`after:` of each step, plus
+ * `during:`). Self-update has its own table (self-kill-table.ts): it needs a supervisor.
+ */
 export const UPDATE_POINTS = faultPointsOf(UPDATE_STEPS);
 export const ROLLBACK_POINTS = faultPointsOf(ROLLBACK_STEPS);
-
-/**
- * TODO(self-update): POST /update-self runs the runner's steps receive → verify → extract
- * (staging the new updater into the self directory) → switch (waiting for the supervisor),
- * so their `before:`/`after:` points fire for it too; the switch itself, the new updater's
- * first /health and the fallback happen in the supervisor (packages/supervisor), which has no
- * fault points yet. A kill table for self-update needs an updater started by the supervisor
- * (`swarm updater --self-dir`) and the invariant of SPEC.md §6.8: after the kill and the
- * supervisor's restart, exactly one updater runs, from a complete self release, and answers
- * /health, with `lastSelfUpdate` saying what happened. These rows are printed as TODO.
- */
-export const SELF_UPDATE_POINTS_TODO: readonly string[] = [
-  ...['receive', 'verify', 'extract', 'switch'].flatMap((s) => [`before:${s}`, `after:${s}`]),
-  'supervisor: during the switch of the self directory',
-  'supervisor: during the new updater start',
-  'supervisor: during the fallback to the previous updater',
-];
-
-/** Step names that only update-self runs (their points are in the TODO set above). */
-export const SELF_UPDATE_ONLY_STEPS: readonly string[] = ['switch'];
 
 /** Kills after these points find the operation committed: recovery keeps it. */
 const COMMITTED_AT: Readonly<Record<KillOperation, ReadonlySet<string>>> = {
