@@ -143,12 +143,21 @@ describe('a failing fs call inside a real updater → clean error, host untouche
       const fired = await u.fired(id);
       assert.equal(fired.length, 2, 'the faults did not both fire: the count of journal writes is stale');
       assert.equal(answer.status, 500, answer.text);
+      // Regression: after activation the answer said ROLLBACK_FAILED, though no rollback had
+      // failed — the journal refused the write that opens the undo.
+      assert.equal(answer.body.code, 'SWARM_ERR_UPDATER_JOURNAL_WRITE_FAILED', answer.text);
+      assert.equal(answer.body.errno, 'ENOSPC', answer.text);
       if (c.activated) {
         // `current` still names the new release: only the recovery of a restart may undo it.
         assert.equal(answer.body.rolledBack?.done, false, answer.text);
-        assert.match(answer.body.message, /cannot write the journal/);
+        assert.match(answer.body.message, /was not undone: the journal could not be written \(ENOSPC/);
+        assert.match(answer.body.message, /check the disk/i);
+        assert.ok(
+          answer.body.message.includes(`restart the updater: its recovery puts ${active.id} back`),
+          answer.text,
+        );
+        assert.equal(answer.body.active?.id, active.id, answer.text);
       } else {
-        assert.equal(answer.body.code, 'SWARM_ERR_UPDATER_JOURNAL_WRITE_FAILED', answer.text);
         assert.equal(answer.body.rolledBack?.done, true, answer.text);
       }
       const stuck = (await readJournal(host.installDir)).inFlight;

@@ -6,6 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { isSwarmError } from '@swarm/errors';
+import { DiskWriter } from './disk-writer.js';
 import type { ExtractLimits } from './extract-limits.js';
 import { unpackTarball } from './safe-unpack.js';
 
@@ -45,9 +46,8 @@ async function run(job: WorkerJob): Promise<void> {
   try {
     const result = await unpackTarball({
       tarballPath: job.tarballPath,
-      destDir: job.destDir,
+      writer: new DiskWriter(job.destDir, job.umask),
       limits: job.limits,
-      umask: job.umask,
       shouldStop: () => Atomics.load(stop, 0) === 1,
     });
     parentPort!.postMessage({ id: job.id, ok: true, ...result } satisfies WorkerOutcome);

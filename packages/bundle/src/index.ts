@@ -20,6 +20,9 @@ export {
 export { extractRelease, type ExtractOptions, type ExtractResult } from './extract-release.js';
 export { DEFAULT_EXTRACT_LIMITS, type ExtractLimits } from './extract-limits.js';
 
+// Inspection: the same checks as extraction, and the file's digest, in one read that writes nothing.
+export { inspectRelease, type InspectOptions, type InspectResult } from './inspect-release.js';
+
 // Durability: one file-system sync of an extracted release before it is activated.
 export { syncTree } from './sync-tree.js';
 

@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isSwarmError, swarmError } from '@swarm/errors';
@@ -19,7 +20,7 @@ export const RELEASE_VERSION_PATTERN = /^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/;
 export const MAX_MANIFEST_DURATION_MS = 3_600_000;
 
 /** release.json is read whole; anything larger than this is not a manifest. */
-const MAX_MANIFEST_BYTES = 1024 * 1024;
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
 
 /** Timing shared by every kind of health check; the updater's defaults apply when absent. */
 export interface HealthTiming {
@@ -132,28 +133,55 @@ export function validateManifest(raw: unknown): ReleaseManifest {
  */
 export async function readManifest(dir: string): Promise<ReleaseManifest> {
   const path = join(dir, MANIFEST_FILE);
-  let text: string;
+  let found: FoundManifest | undefined;
   try {
     const stat = await lstat(path);
-    if (!stat.isFile()) {
-      const kind = stat.isSymbolicLink() ? 'a symlink' : stat.isDirectory() ? 'a directory' : 'a special file';
-      throw invalid([`release.json must be a regular file, found ${kind}`], path);
-    }
-    if (stat.size > MAX_MANIFEST_BYTES) {
-      throw invalid([`release.json is ${stat.size} bytes; at most ${MAX_MANIFEST_BYTES} are accepted`], path);
-    }
-    text = await readFile(path, 'utf8');
+    found = { kind: kindOfStat(stat), size: stat.size };
+    if (found.kind === 'file' && stat.size <= MAX_MANIFEST_BYTES) found.text = await readFile(path, 'utf8');
   } catch (err) {
-    if (isSwarmError(err)) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw swarmError('SWARM_ERR_RELEASE_MANIFEST_MISSING', `no release.json in ${dir}`, { path });
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+      throw invalid([`release.json cannot be read: ${(err as Error).message}`], path);
     }
-    throw invalid([`release.json cannot be read: ${(err as Error).message}`], path);
+  }
+  return parseFoundManifest(found, dir, path);
+}
+
+function kindOfStat(stat: Stats): FoundManifest['kind'] {
+  if (stat.isFile()) return 'file';
+  if (stat.isSymbolicLink()) return 'symlink';
+  return stat.isDirectory() ? 'directory' : 'special';
+}
+
+/** What sits at `release.json` in a release tree or an archive. */
+export interface FoundManifest {
+  kind: 'file' | 'symlink' | 'directory' | 'special';
+  /** Bytes, for a file. */
+  size: number;
+  /** The content, for a file of at most MAX_MANIFEST_BYTES. */
+  text?: string;
+}
+
+/**
+ * The one judgement of what was found at `release.json`, whether read from an extracted tree
+ * ({@link readManifest}) or from the archive itself (inspect-release.ts), so both refuse the
+ * same releases with the same codes. `where` names the release in the MISSING message; `path`
+ * goes into the details.
+ */
+export function parseFoundManifest(found: FoundManifest | undefined, where: string, path: string): ReleaseManifest {
+  if (found === undefined) {
+    throw swarmError('SWARM_ERR_RELEASE_MANIFEST_MISSING', `no release.json in ${where}`, { path });
+  }
+  if (found.kind !== 'file') {
+    const kind = found.kind === 'special' ? 'a special file' : `a ${found.kind}`;
+    throw invalid([`release.json must be a regular file, found ${kind}`], path);
+  }
+  if (found.size > MAX_MANIFEST_BYTES || found.text === undefined) {
+    throw invalid([`release.json is ${found.size} bytes; at most ${MAX_MANIFEST_BYTES} are accepted`], path);
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = JSON.parse(found.text);
   } catch (err) {
     throw invalid([`release.json is not valid JSON: ${(err as Error).message}`], path);
   }

@@ -1,21 +1,13 @@
-import {
-  closeSync,
-  constants,
-  createReadStream,
-  fchmodSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  symlinkSync,
-  writeSync,
-} from 'node:fs';
-import { join } from 'node:path';
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Parser } from 'tar/parse';
 import type { ReadEntry } from 'tar/read-entry';
-import { isSwarmError, swarmError, type SwarmError } from '@swarm/errors';
+import { isSwarmError } from '@swarm/errors';
+import { abortError, clip, corrupt, limit, unsafe } from './archive-errors.js';
+import type { EntryWriter } from './entry-writer.js';
 import { extractedMode, foldPath, normalizeEntryPath, symlinkTargetProblem } from './entry-policy.js';
 import { TAR_OVERHEAD_PER_ENTRY, type ExtractLimits } from './extract-limits.js';
 
@@ -39,49 +31,56 @@ const MAX_TRAILING_BYTES = 1024 * 1024;
 export interface UnpackOptions {
   /** The gzipped tarball. */
   tarballPath: string;
-  /** An existing, empty directory; nothing is ever written outside it. */
-  destDir: string;
+  /** What the accepted entries become: files on disk (disk-writer.ts), or nothing (dry-writer.ts). */
+  writer: EntryWriter;
   limits: ExtractLimits;
-  /** The process umask: modes are fixed with fchmod only when it would narrow them. */
-  umask: number;
   /** Polled between chunks; true stops the extraction with an AbortError. */
   shouldStop?: () => boolean;
+  /** Also hash the whole file, from the same read: {@link UnpackResult.file}. */
+  hash?: boolean;
 }
 
 export interface UnpackResult {
-  /** Entries written (files, directories, symlinks). */
+  /** Entries accepted (files, directories, symlinks). */
   entries: number;
-  /** Bytes of file content written. */
+  /** Bytes of file content accepted. */
   bytes: number;
+  /** With {@link UnpackOptions.hash}: the SHA-256 (hex) and size of the tarball file as read. */
+  file?: { sha256: string; size: number };
 }
 
 type Kind = 'directory' | 'file' | 'symlink';
 
 /**
- * Unpack a gzipped tarball into `destDir`, synchronously writing each entry as the stream
- * is parsed. It runs inside the extraction worker (see extract-worker.ts): the sync file
- * system calls are the fast path (NOTES.md: node-tar sync 1.9 s vs async 4.8 s for 20k
- * files) and the worker keeps them off the caller's event loop.
+ * Read a gzipped tarball entry by entry, apply every rule to each entry as the stream is
+ * parsed, and hand the accepted ones to `options.writer`, synchronously. Extraction runs it
+ * with a DiskWriter inside the extraction worker (see extract-worker.ts): the sync file system
+ * calls are the fast path (NOTES.md: node-tar sync 1.9 s vs async 4.8 s for 20k files) and the
+ * worker keeps them off the caller's event loop. An inspection runs it with a DryWriter: the
+ * same rules, nothing written.
  *
- * node-tar only parses here (its `Parser`); every file system decision is ours, because its
- * extractor is fail-open by default and keeps writing after a strict-mode rejection.
+ * node-tar only parses here (its `Parser`); every decision is ours, because its extractor is
+ * fail-open by default and keeps writing after a strict-mode rejection.
  * INVARIANTS:
- * - every path is checked before anything is created for it;
+ * - every path is checked before the writer sees it;
  * - nothing is created below a symlink or a file: the map of what this archive created is
- *   authoritative (the directory started empty), and the parents of every entry must be
+ *   authoritative (the destination started empty), and the parents of every entry must be
  *   directories in it, so a symlink extracted earlier can never redirect a later write;
- * - files are created with O_EXCL|O_NOFOLLOW, so a path that exists is never followed or
- *   overwritten (duplicate entries are refused);
+ * - a path is handed to the writer once (duplicate entries are refused), except a directory
+ *   named again, whose mode is then set;
  * - the first problem throws out of the parser synchronously; no write follows it.
  */
 export async function unpackTarball(options: UnpackOptions): Promise<UnpackResult> {
   const unpacker = new Unpacker(options);
+  const hash = options.hash ? createHash('sha256') : null;
+  let hashed = 0;
   // Our own error, kept aside: when the consumer throws, pipeline() may reject with the
   // AbortError of the streams it tears down instead.
   let failure: unknown;
   try {
+    const read = createReadStream(options.tarballPath, { highWaterMark: CHUNK_BYTES });
     await pipeline(
-      createReadStream(options.tarballPath, { highWaterMark: CHUNK_BYTES }),
+      hash ? hashing(read, hash, (n) => (hashed += n)) : read,
       createGunzip({ chunkSize: CHUNK_BYTES }),
       // Buffer for the inflater to run ahead into while this thread writes.
       new PassThrough({ highWaterMark: INFLATE_AHEAD_BYTES }),
@@ -95,11 +94,31 @@ export async function unpackTarball(options: UnpackOptions): Promise<UnpackResul
       },
     );
   } catch (err) {
-    unpacker.closeOpenFile();
+    options.writer.close();
     throw translate(failure ?? err);
   }
   unpacker.finish();
-  return { entries: unpacker.entries, bytes: unpacker.bytes };
+  const result: UnpackResult = { entries: unpacker.entries, bytes: unpacker.bytes };
+  if (hash) {
+    // The digest is the whole file's, whatever the inflater did with bytes after the end of
+    // the gzip stream (zero padding is allowed there; Node's inflater reads it today): read
+    // anything it left.
+    for await (const chunk of createReadStream(options.tarballPath, { start: hashed, highWaterMark: CHUNK_BYTES })) {
+      hash.update(chunk as Buffer);
+      hashed += (chunk as Buffer).length;
+    }
+    result.file = { sha256: hash.digest('hex'), size: hashed };
+  }
+  return result;
+}
+
+/** The chunks of `source`, each hashed on its way through. */
+async function* hashing(source: AsyncIterable<Buffer>, hash: Hash, counted: (bytes: number) => void) {
+  for await (const chunk of source) {
+    hash.update(chunk);
+    counted(chunk.length);
+    yield chunk;
+  }
 }
 
 class Unpacker {
@@ -114,7 +133,6 @@ class Unpacker {
   private trailingBytes = 0;
   private sawEof = false;
   private sniffed = false;
-  private openFd: number | undefined;
 
   constructor(private readonly options: UnpackOptions) {
     const { limits } = options;
@@ -163,16 +181,8 @@ class Unpacker {
 
   /** After the last chunk: the archive must have ended with its end-of-archive marker. */
   finish(): void {
-    this.closeOpenFile();
+    this.options.writer.close();
     if (!this.sawEof) throw corrupt('the archive ends without its end-of-archive marker (truncated?)');
-  }
-
-  closeOpenFile(): void {
-    if (this.openFd !== undefined) {
-      const fd = this.openFd;
-      this.openFd = undefined;
-      closeSync(fd);
-    }
   }
 
   private onIgnoredEntry(entry: ReadEntry): void {
@@ -210,10 +220,9 @@ class Unpacker {
     if (this.foldedSymlinks.size > 0 && this.foldedSymlinks.has(foldPath(path))) {
       throw unsafe(entry.path, 'entry collides with a symlink on a case-insensitive file system');
     }
-    const full = join(this.options.destDir, path);
-    if (kind === 'directory') this.writeDirectory(entry, path, full, existing !== undefined);
-    else if (kind === 'file') this.writeFile(entry, path, full);
-    else this.writeSymlink(entry, path, segments, full);
+    if (kind === 'directory') this.writeDirectory(entry, path, existing !== undefined);
+    else if (kind === 'file') this.writeFile(entry, path);
+    else this.writeSymlink(entry, path, segments);
   }
 
   /** Create missing parents as plain directories; refuse a parent that is a symlink or a file. */
@@ -227,23 +236,19 @@ class Unpacker {
       if (this.foldedSymlinks.size > 0 && this.foldedSymlinks.has(foldPath(prefix))) {
         throw unsafe(raw, `parent ${clip(prefix)} collides with a symlink on a case-insensitive file system`);
       }
-      this.mkdir(join(this.options.destDir, prefix), 0o755);
+      // A parent the archive does not name gets the mode of a directory entry without one.
+      this.options.writer.directory(prefix, extractedMode('directory', undefined), false);
       this.created.set(prefix, 'directory');
     }
   }
 
-  private writeDirectory(entry: ReadEntry, path: string, full: string, exists: boolean): void {
-    const mode = extractedMode('directory', entry.mode);
-    if (exists) fixMode(full, mode);
-    else {
-      this.mkdir(full, mode);
-      if (mode & this.options.umask) fixMode(full, mode);
-    }
+  private writeDirectory(entry: ReadEntry, path: string, exists: boolean): void {
+    this.options.writer.directory(path, extractedMode('directory', entry.mode), exists);
     this.created.set(path, 'directory');
     entry.resume();
   }
 
-  private writeFile(entry: ReadEntry, path: string, full: string): void {
+  private writeFile(entry: ReadEntry, path: string): void {
     const { limits } = this.options;
     if (entry.size > limits.maxEntryBytes) {
       throw limit('maxEntryBytes', entry.size, `file too large: ${clip(path)}`);
@@ -254,26 +259,18 @@ class Unpacker {
       throw limit('maxTotalBytes', this.bytes + entry.size, `files exceed the total size cap at ${clip(path)}`);
     }
     this.bytes += entry.size;
-    const mode = extractedMode('file', entry.mode);
-    const fd = this.open(full, mode);
+    const { writer } = this.options;
+    writer.file(path, extractedMode('file', entry.mode), entry.size);
     this.created.set(path, 'file');
-    if (mode & this.options.umask) fchmodSync(fd, mode);
     if (entry.size === 0) {
-      closeSync(fd);
+      writer.endFile();
       return void entry.resume();
     }
-    this.openFd = fd;
-    entry.on('end', () => this.closeOpenFile());
-    entry.on('data', (chunk: Buffer) => {
-      try {
-        writeAll(fd, chunk);
-      } catch (err) {
-        throw writeFailed(full, err);
-      }
-    });
+    entry.on('end', () => writer.endFile());
+    entry.on('data', (chunk: Buffer) => writer.write(chunk));
   }
 
-  private writeSymlink(entry: ReadEntry, path: string, segments: string[], full: string): void {
+  private writeSymlink(entry: ReadEntry, path: string, segments: string[]): void {
     const target = entry.linkpath ?? '';
     const targetBytes = Buffer.byteLength(target);
     if (targetBytes > this.options.limits.maxPathBytes) {
@@ -281,37 +278,10 @@ class Unpacker {
     }
     const problem = symlinkTargetProblem(segments, target);
     if (problem !== undefined) throw unsafe(entry.path, `${problem} (${clip(path)} -> ${clip(target)})`);
-    try {
-      symlinkSync(target, full);
-    } catch (err) {
-      throw writeFailed(full, err);
-    }
+    this.options.writer.symlink(path, target);
     this.created.set(path, 'symlink');
     this.foldedSymlinks.add(foldPath(path));
     entry.resume();
-  }
-
-  private mkdir(full: string, mode: number): void {
-    try {
-      mkdirSync(full, { mode });
-    } catch (err) {
-      // Only a case-folding file system can make a path we never created exist already.
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && !lstatSync(full).isDirectory()) {
-        throw unsafe(full, 'entry collides with another entry on this file system');
-      }
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw writeFailed(full, err);
-    }
-  }
-
-  private open(full: string, mode: number): number {
-    try {
-      return openSync(full, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw unsafe(full, 'entry collides with another entry on this file system');
-      }
-      throw writeFailed(full, err);
-    }
   }
 }
 
@@ -358,21 +328,6 @@ function kindOf(entry: ReadEntry): Kind {
   }
 }
 
-function writeAll(fd: number, chunk: Buffer): void {
-  let offset = 0;
-  while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
-}
-
-function fixMode(full: string, mode: number): void {
-  // Only ever called on a directory this archive created: no symlink to follow.
-  const fd = openSync(full, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
-  try {
-    fchmodSync(fd, mode);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** Map what the stream pipeline threw: ours pass through, zlib's mean a corrupt gzip. */
 function translate(err: unknown): unknown {
   if (isSwarmError(err) || (err as Error).name === 'AbortError') return err;
@@ -381,35 +336,4 @@ function translate(err: unknown): unknown {
     return corrupt(`the gzip stream is invalid: ${(err as Error).message}`);
   }
   return err;
-}
-
-function clip(s: string): string {
-  return s.length > 200 ? `${s.slice(0, 197)}...` : s;
-}
-
-function unsafe(entry: string, reason: string): SwarmError {
-  return swarmError('SWARM_ERR_ARCHIVE_UNSAFE', `unsafe archive entry ${JSON.stringify(clip(entry))}: ${reason}`, {
-    entry: clip(entry),
-    reason,
-  });
-}
-
-function limit(name: keyof ExtractLimits, value: number, what: string): SwarmError {
-  return swarmError('SWARM_ERR_ARCHIVE_LIMIT', `${what} (${name} exceeded: ${value})`, { limit: name, value });
-}
-
-function corrupt(message: string): SwarmError {
-  return swarmError('SWARM_ERR_ARCHIVE_CORRUPT', message);
-}
-
-function writeFailed(path: string, err: unknown): SwarmError {
-  const e = err as NodeJS.ErrnoException;
-  return swarmError('SWARM_ERR_ARCHIVE_WRITE_FAILED', `cannot write ${path}: ${e.message}`, {
-    path,
-    errno: e.code,
-  });
-}
-
-function abortError(): Error {
-  return new DOMException('the extraction was aborted', 'AbortError');
 }

@@ -3,8 +3,8 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { extractRelease, packRelease } from '@swarm/bundle';
-import { swarmError } from '@swarm/errors';
+import { inspectRelease, packRelease, type InspectResult } from '@swarm/bundle';
+import { isSwarmError, swarmError } from '@swarm/errors';
 import type { PackedRelease } from './host-steps.js';
 
 /** Where a rollout's release comes from: a tree to pack, or a tarball packed before. */
@@ -18,54 +18,65 @@ export interface PreparedRelease extends PackedRelease {
 
 /**
  * Make a release ready to push, once for the whole rollout: pack the tree into a temporary
- * tarball, or check a given tarball — hashed as a stream and extracted once into a scratch
- * directory with the updater's own hostile-archive rules, so a broken or unsafe archive is
- * refused here (exit 2) rather than by every host.
+ * tarball, or check a given tarball with the updater's own hostile-archive rules and
+ * release.json validation — in one streaming read that also hashes it and writes nothing
+ * (`inspectRelease`) — so a broken or unsafe archive is refused here rather than by every host.
  */
 export async function prepareRelease(source: ReleaseSource): Promise<PreparedRelease> {
+  if ('tarball' in source) return checkTarball(resolve(source.tarball));
   const scratch = await mkdtemp(join(tmpdir(), 'swarm-release-'));
   const dispose = () => rm(scratch, { recursive: true, force: true });
   try {
-    if ('tree' in source) {
-      const packed = await packRelease({
-        tree: resolve(source.tree),
-        out: join(scratch, 'release.tgz'),
-        exclude: [...(source.exclude ?? [])],
-      });
-      return {
-        name: packed.name,
-        version: packed.version,
-        sha256: packed.sha256,
-        size: packed.size,
-        file: packed.file,
-        dispose,
-      };
-    }
-    const file = resolve(source.tarball);
-    const size = await fileSize(file);
-    const sha256 = await sha256File(file);
-    const { manifest } = await extractRelease(file, join(scratch, 'check'));
-    await rm(join(scratch, 'check'), { recursive: true, force: true });
-    return { name: manifest.name, version: manifest.version, sha256, size, file, dispose };
+    const packed = await packRelease({
+      tree: resolve(source.tree),
+      out: join(scratch, 'release.tgz'),
+      exclude: [...(source.exclude ?? [])],
+    });
+    return {
+      name: packed.name,
+      version: packed.version,
+      sha256: packed.sha256,
+      size: packed.size,
+      file: packed.file,
+      dispose,
+    };
   } catch (err) {
     await dispose();
     throw err;
   }
 }
 
-async function fileSize(file: string): Promise<number> {
+/** A given tarball: pushed as it is, nothing to clean up. */
+async function checkTarball(file: string): Promise<PreparedRelease> {
+  await assertRegularFile(file);
+  let inspected: InspectResult;
   try {
-    const s = await stat(file);
-    if (!s.isFile()) throw new Error('not a regular file');
-    return s.size;
+    inspected = await inspectRelease(file);
   } catch (err) {
-    throw swarmError(
-      'SWARM_ERR_USAGE_INVALID',
-      `cannot read the tarball ${file}: ${(err as Error).message}`,
-      {},
-      { cause: err },
-    );
+    // The archive's own problems keep their codes; a file that cannot be read is a usage error.
+    if (isSwarmError(err)) throw err;
+    throw unreadable(file, err);
   }
+  const { manifest, sha256, size } = inspected;
+  return { name: manifest.name, version: manifest.version, sha256, size, file, dispose: async () => undefined };
+}
+
+async function assertRegularFile(file: string): Promise<void> {
+  try {
+    // A FIFO or a device would block the read, a directory fail it obscurely: refuse them first.
+    if (!(await stat(file)).isFile()) throw new Error('not a regular file');
+  } catch (err) {
+    throw unreadable(file, err);
+  }
+}
+
+function unreadable(file: string, err: unknown) {
+  return swarmError(
+    'SWARM_ERR_USAGE_INVALID',
+    `cannot read the tarball ${file}: ${(err as Error).message}`,
+    {},
+    { cause: err },
+  );
 }
 
 /** SHA-256 of a file, streamed: memory stays flat whatever its size. */

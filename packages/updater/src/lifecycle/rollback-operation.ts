@@ -9,6 +9,7 @@ import { beginOperation, finishOperation, historyEntry, updateInFlight } from '.
 import { stepDeadlines } from './plan.js';
 import { releaseExists } from './release-store.js';
 import type { OperationContext } from './runner.js';
+import { undoNotRecorded } from './update-operation.js';
 
 /**
  * POST /rollback: the activation half of an update, backwards onto `prev` — activate prev →
@@ -99,6 +100,13 @@ async function failRollback(
   if (how.activated) {
     try {
       await updateInFlight(ctx, op, { phase: `revert:${phase}` });
+    } catch (journalError) {
+      log.error({ err: journalError }, 'cannot record the undo of the rollback in the journal');
+      // Recovery completes an interrupted rollback whose target is intact (recovery.ts).
+      const how = { what: `the rollback to ${to.id}`, recovery: `completes the rollback to ${to.id}` };
+      return undoNotRecorded(ctx, journalError, how, { phase, active: from, release: to });
+    }
+    try {
       revert = await revertTo(ctx, from, { probe: !op.signal.aborted });
     } catch (revertError) {
       log.error({ err: revertError }, 'undoing the rollback failed');

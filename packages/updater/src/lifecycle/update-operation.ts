@@ -211,7 +211,8 @@ function unchanged(
  * Put the host back as it was before the update and turn what happened into the answer:
  * 409 RELEASE_PROBE_FAILED (previous release running again), 409 RELEASE_FIRST_FAILED (no
  * previous release: no agent, no `current`), 500 ROLLBACK_FAILED (the previous release did not
- * come back healthy), the step's own error (4xx, nothing was activated), or 500
+ * come back healthy), 500 UPDATER_JOURNAL_WRITE_FAILED (the undo could not be recorded, so it
+ * was left to the next start), the step's own error (4xx, nothing was activated), or 500
  * UPDATER_INTERNAL with `rolledBack` describing the host.
  */
 async function failUpdate(
@@ -228,6 +229,17 @@ async function failUpdate(
   if (progress.activated) {
     try {
       await updateInFlight(ctx, op, { phase: `revert:${phase}` });
+    } catch (journalError) {
+      log.error({ err: journalError }, 'cannot record the undo of the update in the journal');
+      const recovery = active ? `puts ${active.id} back` : 'removes current';
+      return undoNotRecorded(
+        ctx,
+        journalError,
+        { what: `the update to ${release?.id}`, recovery },
+        { phase, active, release },
+      );
+    }
+    try {
       revert = await revertTo(ctx, active, { probe: !op.signal.aborted });
     } catch (revertError) {
       // `current` may still name the failed release: leave inFlight in the journal so the
@@ -310,4 +322,35 @@ async function failUpdate(
   }
   log.warn({ code: error.code, phase, release: release?.id, message: error.message }, 'update failed');
   return error;
+}
+
+/**
+ * The answer when the journal refuses the write that opens the undo of an activation (a full
+ * or failing disk, usually right after it refused the step's own write). The undo is not
+ * attempted: the journal records every step before its side effects, and it still says the
+ * operation is in flight, which is what the recovery of the next start acts on (`recovery`
+ * says what it will do). Until then the updater refuses new operations (`beginOperation`).
+ * The disk failed, not a rollback: the code says so, and the message what to do.
+ */
+export async function undoNotRecorded(
+  ctx: LifecycleContext,
+  journalError: unknown,
+  how: { what: string; recovery: string },
+  details: { phase: string; active: ReleaseRecord | null; release: ReleaseRecord | null },
+): Promise<SwarmError> {
+  const failure = ctx.journal.writeFailure;
+  const cause = failure?.message ?? (journalError as Error).message;
+  return swarmError(
+    'SWARM_ERR_UPDATER_JOURNAL_WRITE_FAILED',
+    `${how.what} failed in phase ${details.phase} and was not undone: the journal could not be written ` +
+      `(${cause}). Check the disk of ${ctx.layout.root} (free space, I/O errors), then restart the updater: ` +
+      `its recovery ${how.recovery}`,
+    {
+      ...(isSwarmError(journalError) ? journalError.details : {}),
+      ...details,
+      errno: failure?.errno ?? null,
+      rolledBack: await hostState(ctx, `not undone: the journal could not be written (${cause})`),
+    },
+    { cause: journalError },
+  );
 }
