@@ -1,4 +1,5 @@
 import { open, readFile, rm } from 'node:fs/promises';
+import { swarmError } from '@swarm/errors';
 
 /**
  * One supervisor per self directory: `supervisor.lock` holds the owner's PID, created with
@@ -15,12 +16,18 @@ export async function acquireSelfLock(path: string): Promise<{ release(): Promis
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = await readOwner(path);
       if (owner !== null && owner !== process.pid && isAlive(owner)) {
-        throw new Error(`another supervisor (pid ${owner}) already runs this self directory (${path})`);
+        throw swarmError(
+          'SWARM_ERR_UPDATER_LOCKED',
+          `another supervisor (pid ${owner}) already runs this self directory (${path}): stop it, or use another --self-dir`,
+          { path, pid: owner },
+        );
       }
       await rm(path, { force: true });
     }
   }
-  throw new Error(`cannot take the lock ${path}`);
+  throw swarmError('SWARM_ERR_UPDATER_LOCKED', `cannot take the lock ${path}: another supervisor keeps taking it`, {
+    path,
+  });
 }
 
 async function readOwner(path: string): Promise<number | null> {

@@ -11,8 +11,13 @@ import { parseUpdaterArgv } from './self/updater-argv.js';
 // updater adopts it.
 const stop = new AbortController();
 if (process.connected) process.once('disconnect', () => stop.abort());
+// Started with a channel that closed before this code ran: the supervisor is already gone, and
+// no 'disconnect' will ever come. Do not start an updater nobody supervises (the restarted
+// supervisor also stops such orphans: packages/supervisor/src/orphaned-updaters.ts).
+const orphaned = typeof process.send === 'function' && !process.connected;
 
 try {
+  if (orphaned) throw new Error('started by a supervisor that has already exited; not starting');
   const { flags, ignored } = parseUpdaterArgv(process.argv.slice(2));
   if (ignored.length > 0) {
     process.stderr.write(

@@ -178,22 +178,33 @@ export class UpdaterDaemon {
   updateSelf(receive: UploadReceiver): Promise<ReleaseRecord & { attempt: string }> {
     const { config } = this.options;
     const channel = supervisorChannel();
+    // The attempt id of the 202: a failure recorded here must carry it, as the supervisor's
+    // records do, or the master cannot tell that its push is the one that failed.
+    let attempt: string | null = null;
     return new Promise<ReleaseRecord & { attempt: string }>((accept, refuse) => {
       this.runner
         .run('update-self', async (op) => {
+          attempt = op.id;
           const staging = join(this.layout.releases, `${STAGING_PREFIX}self-${op.id}`);
           const deadlines = stepDeadlines(config);
           let staged: ReleaseRecord;
           try {
             await mkdir(staging, { mode: 0o700 });
-            const upload = await op.step('receive', deadlines.receive, (signal) => receive(join(staging, 'release.tgz'), signal), {
-              journal: false,
-            });
+            const upload = await op.step(
+              'receive',
+              deadlines.receive,
+              (signal) => receive(join(staging, 'release.tgz'), signal),
+              {
+                journal: false,
+              },
+            );
             await op.step('verify', deadlines.verify, async () => verifyUpload(upload), { journal: false });
             if (!config.selfDir || !channel) {
               throw swarmError(
                 'SWARM_ERR_SELF_UPDATE_UNSUPPORTED',
-                config.selfDir ? 'this updater was not started by a supervisor (`swarm updater --self-dir`)' : undefined,
+                config.selfDir
+                  ? 'this updater was not started by a supervisor (`swarm updater --self-dir`)'
+                  : undefined,
                 { sha256: upload.sha256 },
               );
             }
@@ -201,7 +212,14 @@ export class UpdaterDaemon {
             staged = await op.step(
               'extract',
               deadlines.extract,
-              (signal) => stageSelfRelease({ selfDir, tarball: upload.file, sha256: upload.sha256, limits: extractLimits(config), signal }),
+              (signal) =>
+                stageSelfRelease({
+                  selfDir,
+                  tarball: upload.file,
+                  sha256: upload.sha256,
+                  limits: extractLimits(config),
+                  signal,
+                }),
               { journal: false },
             );
           } finally {
@@ -221,14 +239,23 @@ export class UpdaterDaemon {
             },
             {
               journal: false,
-              onTimeout: (ms) => swarmError('SWARM_ERR_SELF_UPDATE_FAILED', `the supervisor did not switch to ${staged.id} within ${ms} ms`),
+              onTimeout: (ms) =>
+                swarmError(
+                  'SWARM_ERR_SELF_UPDATE_FAILED',
+                  `the supervisor did not switch to ${staged.id} within ${ms} ms`,
+                ),
             },
           );
         })
         .catch((err: unknown) => {
           this.switchRequested = null;
           if ((err as { code?: unknown }).code === 'SWARM_ERR_SELF_UPDATE_FAILED') {
-            this.lastSelfUpdate = { outcome: 'failed', reason: (err as Error).message, finishedAt: new Date().toISOString() };
+            this.lastSelfUpdate = {
+              outcome: 'failed',
+              ...(attempt ? { attempt } : {}),
+              reason: (err as Error).message,
+              finishedAt: new Date().toISOString(),
+            };
           }
           refuse(err); // no effect once accepted
         });
