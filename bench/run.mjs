@@ -129,7 +129,7 @@ const { packFirstRelease, packVersions, writeTree, WORKLOADS } = await import('.
 const { runSingleHost } = await import('./lib/single-host.mjs');
 const { runBigRelease } = await import('./lib/big-release.mjs');
 const { fleetVersions, prepareFleet, runFleet } = await import('./lib/fleet.mjs');
-const { cliHas, stopAll } = await import('./lib/processes.mjs');
+const { cliHas, stopAll, UPDATER_RELEASE_ENTRY } = await import('./lib/processes.mjs');
 const { fleetRatios, renderReport, singleHostRatios, stepBreakdown } = await import('./lib/report.mjs');
 
 const log = (line) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
@@ -149,9 +149,18 @@ process.once('SIGTERM', onSignal);
 
 const useCli = { update: cliHas('update'), updater: cliHas('updater') };
 const bundleBefore = args['bundle-before'] ? buildBundleAt(args['bundle-before']) : null;
+// The earlier @swarm/bundle is swapped in by module resolution, which the bundled updater
+// release does not do: both sides of a before/after run then use the unbundled updater.
+if (bundleBefore) process.env.SWARM_BENCH_UPDATER = 'cli';
 if (bundleBefore) log(`@swarm/bundle of ${bundleBefore.rev} built for the before/after runs`);
+const updaterDriver =
+  process.env.SWARM_BENCH_UPDATER !== 'cli' && existsSync(UPDATER_RELEASE_ENTRY)
+    ? 'the updater release (packages/updater/dist-self/updater.mjs)'
+    : useCli.updater
+      ? 'swarm updater'
+      : 'bench/lib/updater-main.mjs';
 log(
-  `work directory ${work}; driving updaters with ${useCli.updater ? 'swarm updater' : 'bench/lib/updater-main.mjs'}, fleets with ${useCli.update ? 'swarm update' : 'the engine (bench/lib/fleet-master.mjs)'}`,
+  `work directory ${work}; driving updaters with ${updaterDriver}, fleets with ${useCli.update ? 'swarm update' : 'the engine (bench/lib/fleet-master.mjs)'}`,
 );
 
 const report = { meta: {}, options: { ...options, skip: [...options.skip] }, single: [], big: [], fleet: null };
@@ -251,7 +260,7 @@ try {
     commit: git(['rev-parse', '--short', 'HEAD']),
     dirty: git(['status', '--porcelain']) !== '',
     drivers: {
-      updater: useCli.updater ? 'swarm updater' : 'bench/lib/updater-main.mjs',
+      updater: updaterDriver,
       fleet: useCli.update ? 'swarm update' : 'bench/lib/fleet-master.mjs',
     },
     workloads: Object.fromEntries(
