@@ -24,7 +24,7 @@ export { DEFAULT_EXTRACT_LIMITS, type ExtractLimits } from './extract-limits.js'
 export { inspectRelease, type InspectOptions, type InspectResult } from './inspect-release.js';
 
 // Durability: one file-system sync of an extracted release before it is activated.
-export { syncTree } from './sync-tree.js';
+export { syncTree, startWriteBack, type WriteBack } from './sync-tree.js';
 
 // Packing: deterministic, reproducible release tarballs.
 export { packRelease, type PackOptions, type PackResult } from './pack-release.js';

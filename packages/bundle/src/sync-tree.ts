@@ -20,6 +20,46 @@ export async function syncTree(dir: string): Promise<void> {
   await fsyncWalk(dir);
 }
 
+/** What {@link startWriteBack} returns. */
+export interface WriteBack {
+  /** Stop starting flushes; resolves once the one in progress, if any, has finished. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Flush the file system holding `dir` every `intervalMs` while a release is being written
+ * there, so that the kernel writes it out while extraction is still busy with the CPU, and
+ * the {@link syncTree} before activation finds little left to write (on this disk class a
+ * 30 MB tree took ~130 ms to flush at the end, all of it on the update's critical path).
+ * A hint only: its failures are ignored, and the durability guarantee is still
+ * {@link syncTree}'s. Linux only (`sync -f`); elsewhere it does nothing.
+ */
+export function startWriteBack(dir: string, intervalMs = 250): WriteBack {
+  if (process.platform !== 'linux') return { stop: async () => undefined };
+  let stopped = false;
+  let wake: (() => void) | null = null;
+  const loop = (async () => {
+    while (!stopped) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, intervalMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = null;
+      if (!stopped) await syncFileSystem(dir);
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      wake?.();
+      await loop;
+    },
+  };
+}
+
 function syncFileSystem(dir: string): Promise<boolean> {
   return new Promise((resolve) => {
     execFile('sync', ['-f', dir], { timeout: 120_000 }, (err) => resolve(err === null));

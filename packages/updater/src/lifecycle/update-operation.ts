@@ -1,7 +1,14 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { extractRelease, releaseId, syncTree, type ExtractLimits, type ReleaseManifest } from '@swarm/bundle';
+import {
+  extractRelease,
+  releaseId,
+  startWriteBack,
+  syncTree,
+  type ExtractLimits,
+  type ReleaseManifest,
+} from '@swarm/bundle';
 import { isSwarmError, swarmError, type SwarmError } from '@swarm/errors';
 import type { UpdaterConfig } from '../config/config-keys.js';
 import { probeTimings } from '../probe/probe-agent.js';
@@ -86,9 +93,13 @@ export async function runUpdate(
       manifest = (await ctx.targetOf(known)).manifest;
     } else {
       const tree = join(staging, 'tree');
-      const extracted = await op.step('extract', deadlines.extract, (signal) =>
-        extractRelease(tarball, tree, { limits: extractLimits(config), signal }),
-      );
+      // The tree is flushed as it is written; activation's syncTree then has little left.
+      const writeBack = startWriteBack(staging);
+      const extracted = await op
+        .step('extract', deadlines.extract, (signal) =>
+          extractRelease(tarball, tree, { limits: extractLimits(config), signal }),
+        )
+        .finally(() => writeBack.stop());
       manifest = extracted.manifest;
       const target: ReleaseRecord = {
         id: releaseId(manifest, upload.sha256),
