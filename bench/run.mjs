@@ -19,7 +19,7 @@ release, and fleet pushes to real updater processes against curl | xargs -P.
 
 Options:
   --quick                 small workload only, 3 pairs and no warm-up pair, receive-only
-                          1 GB, 1 pair per fleet point (about 2 minutes on an idle machine)
+                          1 GB, 1 pair per fleet point (about 2 minutes on 2 idle cores)
   --pairs N               measured pairs per workload (default 5; quick 3)
   --workloads LIST        comma-separated: small,large (default both; quick small)
   --fleet-workload W      release pushed to the fleet: fleet or small (default fleet)
