@@ -4,6 +4,9 @@
  * `swarm pack` builds, the updater accepts.
  */
 
+/** The longest file name Linux file systems take (NAME_MAX), in bytes. */
+const MAX_NAME_BYTES = 255;
+
 /** A path split into its segments, or the reason it is refused. */
 export type PathVerdict = { ok: true; path: string; segments: string[] } | { ok: false; reason: string };
 
@@ -22,6 +25,11 @@ export function normalizeEntryPath(raw: string): PathVerdict {
   if (/^[a-z]:/i.test(raw)) return { ok: false, reason: 'path starts with a drive letter' };
   const segments = raw.split('/').filter((s) => s !== '' && s !== '.');
   if (segments.includes('..')) return { ok: false, reason: "path has a '..' segment" };
+  // NAME_MAX: such a name cannot be created on Linux file systems; refused here, the master's
+  // check of a tarball (which writes nothing) catches it before any host fails to write it.
+  if (segments.some((s) => Buffer.byteLength(s) > MAX_NAME_BYTES)) {
+    return { ok: false, reason: `a path segment is longer than ${MAX_NAME_BYTES} bytes` };
+  }
   return { ok: true, path: segments.join('/'), segments };
 }
 

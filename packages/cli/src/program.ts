@@ -68,6 +68,8 @@ export function requestedCommand(argv: readonly string[]): string | null {
       i += 1; // its value
       continue;
     }
+    // `swarm --help update` prints the program's help, which lists every command.
+    if (arg === '-h' || arg === '--help') return null;
     if (arg.startsWith('-')) continue;
     return COMMANDS.some((c) => c.name === arg) ? arg : null;
   }

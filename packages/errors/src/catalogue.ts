@@ -36,7 +36,8 @@ export const catalogue = {
     status: 409,
     exit: 2,
     message: 'the master home already exists',
-    remedy: 'Use the existing home, choose another with --home, or pass --force to replace it (this discards the CA: every enrolled host must be enrolled again).',
+    remedy:
+      'Use the existing home, choose another with --home, or pass --force to replace it (this discards the CA: every enrolled host must be enrolled again).',
   },
   SWARM_ERR_HOME_MISSING: {
     status: 404,
@@ -48,13 +49,15 @@ export const catalogue = {
     status: 500,
     exit: 2,
     message: 'the master home is incomplete or unreadable',
-    remedy: 'Restore the master home from a backup (ca/, master/, registry.db), or re-create it with `swarm init --force` and enroll every host again.',
+    remedy:
+      'Restore the master home from a backup (ca/, master/, registry.db), or re-create it with `swarm init --force` and enroll every host again.',
   },
   SWARM_ERR_HOME_UNWRITABLE: {
     status: 500,
     exit: 2,
     message: 'cannot create the master home',
-    remedy: 'Choose a --home (or SWARM_HOME) in a directory you can write, on a disk with free space; nothing was created.',
+    remedy:
+      'Choose a --home (or SWARM_HOME) in a directory you can write, on a disk with free space; nothing was created.',
   },
 
   // --- hosts and enrollment -------------------------------------------------------------
@@ -62,7 +65,8 @@ export const catalogue = {
     status: 400,
     exit: 2,
     message: 'invalid host name',
-    remedy: 'Use 1-63 characters of lowercase letters, digits and inner hyphens (^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$).',
+    remedy:
+      'Use 1-63 characters of lowercase letters, digits and inner hyphens (^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$).',
   },
   SWARM_ERR_HOST_NAME_RESERVED: {
     status: 400,
@@ -106,13 +110,15 @@ export const catalogue = {
     status: 403,
     exit: 1,
     message: 'the certificate carries no valid swarm identity',
-    remedy: 'Certificates must carry exactly one spiffe://<trust-domain>/... URI SAN of this trust domain; re-issue it with `swarm enroll`.',
+    remedy:
+      'Certificates must carry exactly one spiffe://<trust-domain>/... URI SAN of this trust domain; re-issue it with `swarm enroll`.',
   },
   SWARM_ERR_BUNDLE_INVALID: {
     status: 500,
     exit: 2,
     message: 'the worker bundle is incomplete or inconsistent',
-    remedy: 'Copy the whole bundle directory written by `swarm enroll` (ca.crt, host.json, the .crt/.key pairs) to the worker.',
+    remedy:
+      'Copy the whole bundle directory written by `swarm enroll` (ca.crt, host.json, the .crt/.key pairs) to the worker.',
   },
 
   // --- registry -------------------------------------------------------------------------
@@ -132,7 +138,8 @@ export const catalogue = {
     status: 500,
     exit: 2,
     message: 'the host registry cannot be opened or migrated',
-    remedy: 'Check that registry.db is a readable SQLite file owned by you on a disk with free space; otherwise restore it from a backup.',
+    remedy:
+      'Check that registry.db is a readable SQLite file owned by you on a disk with free space; otherwise restore it from a backup.',
   },
 
   // --- authorization on the updater -----------------------------------------------------
@@ -178,7 +185,8 @@ export const catalogue = {
     status: 413,
     exit: 1,
     message: 'the upload exceeds the updater upload cap',
-    remedy: 'Make the release smaller, or raise the cap with `swarm updater --max-upload-bytes` (SWARM_MAX_UPLOAD_BYTES).',
+    remedy:
+      'Make the release smaller, or raise the cap with `swarm updater --max-upload-bytes` (SWARM_MAX_UPLOAD_BYTES).',
   },
   SWARM_ERR_UPLOAD_INCOMPLETE: {
     status: 400,
@@ -196,7 +204,8 @@ export const catalogue = {
     status: 422,
     exit: 1,
     message: 'the tarball digest differs from the declared sha256',
-    remedy: 'The tarball was corrupted or tampered with in transit; pack it again and push again. Nothing was installed.',
+    remedy:
+      'The tarball was corrupted or tampered with in transit; pack it again and push again. Nothing was installed.',
   },
 
   // --- release archives and manifests ---------------------------------------------------
@@ -204,13 +213,15 @@ export const catalogue = {
     status: 422,
     exit: 1,
     message: 'the archive contains an unsafe entry',
-    remedy: 'Build releases with `swarm pack`: only regular files, directories and symlinks that stay inside the release are accepted.',
+    remedy:
+      'Build releases with `swarm pack`: only regular files, directories and symlinks that stay inside the release are accepted.',
   },
   SWARM_ERR_ARCHIVE_LIMIT: {
     status: 422,
     exit: 1,
     message: 'the archive exceeds an extraction limit',
-    remedy: 'Reduce the release (entries, total size, file size, path depth) or raise the updater limit named in the message.',
+    remedy:
+      'Reduce the release (entries, total size, file size, path depth) or raise the updater limit named in the message.',
   },
   SWARM_ERR_ARCHIVE_CORRUPT: {
     status: 422,
@@ -246,7 +257,8 @@ export const catalogue = {
     status: 500,
     exit: 1,
     message: 'cannot write the extracted release',
-    remedy: 'Check free space, inodes and permissions of the install directory (the message names the path and the system error); nothing was activated.',
+    remedy:
+      'Check free space, inodes and permissions of the install directory (the message names the path and the system error); nothing was activated.',
   },
 
   // --- applying a release on a worker ----------------------------------------------------
@@ -254,13 +266,15 @@ export const catalogue = {
     status: 409,
     exit: 1,
     message: 'the release install step failed; the release was not kept',
-    remedy: 'Read the install output in the error; fix the release (or its install command) and push again. The active release is unchanged.',
+    remedy:
+      'Read the install output in the error; fix the release (or its install command) and push again. The active release is unchanged.',
   },
   SWARM_ERR_RELEASE_PROBE_FAILED: {
     status: 409,
     exit: 1,
     message: 'the release failed its health probe and was rolled back',
-    remedy: 'Read the probe detail and agent output in the error; fix the release and push again. The previous release is running.',
+    remedy:
+      'Read the probe detail and agent output in the error; fix the release and push again. The previous release is running.',
   },
   SWARM_ERR_RELEASE_FIRST_FAILED: {
     status: 409,
@@ -291,8 +305,8 @@ export const catalogue = {
   SWARM_ERR_UPDATER_LOCKED: {
     status: 423,
     exit: 2,
-    message: 'another updater already owns this install directory',
-    remedy: 'Stop the other updater (its PID is in the message) or use another --install-dir.',
+    message: 'another updater (or supervisor) already owns this install (or self) directory',
+    remedy: 'Stop the other process (its PID is in the message), or use another --install-dir (--self-dir).',
   },
   SWARM_ERR_UPDATER_SHUTTING_DOWN: {
     status: 503,
@@ -316,19 +330,22 @@ export const catalogue = {
     status: 400,
     exit: 1,
     message: 'the updater could not understand the request',
-    remedy: 'Check that master and updater speak the same protocol version (`swarm status`); the message names what was wrong.',
+    remedy:
+      'Check that master and updater speak the same protocol version (`swarm status`); the message names what was wrong.',
   },
   SWARM_ERR_UPDATER_JOURNAL_INVALID: {
     status: 500,
     exit: 2,
     message: 'the journal state.json of the install directory is unreadable',
-    remedy: 'Restore state.json from a backup, or move it aside: the updater then starts with no active release and the next push installs one (see wiki/remote-updates.md).',
+    remedy:
+      'Restore state.json from a backup, or move it aside: the updater then starts with no active release and the next push installs one (see wiki/remote-updates.md).',
   },
   SWARM_ERR_UPDATER_JOURNAL_WRITE_FAILED: {
     status: 500,
     exit: 1,
     message: 'cannot write the journal state.json of the install directory',
-    remedy: 'Check the disk of the install directory (free space, inodes, permissions, I/O errors in the kernel log), then restart the updater: its recovery finishes or undoes the operation the journal could not close.',
+    remedy:
+      'Check the disk of the install directory (free space, inodes, permissions, I/O errors in the kernel log), then restart the updater: its recovery finishes or undoes the operation the journal could not close.',
   },
 
   // --- self-update -----------------------------------------------------------------------
@@ -350,19 +367,22 @@ export const catalogue = {
     status: 404,
     exit: 1,
     message: 'no such endpoint on the agent',
-    remedy: 'The reference agent serves GET /health (any certificate of the CA) and GET /version (master or the host\'s updater) only.',
+    remedy:
+      "The reference agent serves GET /health (any certificate of the CA) and GET /version (master or the host's updater) only.",
   },
   SWARM_ERR_AGENT_LISTEN_FAILED: {
     status: 500,
     exit: 1,
     message: 'the agent cannot listen on its address',
-    remedy: 'Another process holds SWARM_AGENT_PORT, or --listen names an address this host does not have; free the port or change the host\'s agent port.',
+    remedy:
+      "Another process holds SWARM_AGENT_PORT, or --listen names an address this host does not have; free the port or change the host's agent port.",
   },
   SWARM_ERR_AGENT_FAULT_INJECTED: {
     status: 500,
     exit: 1,
     message: 'the agent failed on purpose (a test knob)',
-    remedy: 'Remove --fail-start / --exit-after-ms from the release\'s start command: they exist for the demo and the tests.',
+    remedy:
+      "Remove --fail-start / --exit-after-ms from the release's start command: they exist for the demo and the tests.",
   },
 
   // --- the master's client ---------------------------------------------------------------
@@ -370,7 +390,8 @@ export const catalogue = {
     status: 503,
     exit: 1,
     message: 'the host did not answer',
-    remedy: 'Check that the updater runs on the host and that its address and port (`swarm hosts`) are reachable from here.',
+    remedy:
+      'Check that the updater runs on the host and that its address and port (`swarm hosts`) are reachable from here.',
   },
   SWARM_ERR_CLIENT_TIMEOUT: {
     status: 504,
@@ -382,13 +403,15 @@ export const catalogue = {
     status: 495,
     exit: 1,
     message: 'the worker rejected our certificate',
-    remedy: 'The worker trusts another CA than this master home: check --home, or enroll the host again from this master.',
+    remedy:
+      'The worker trusts another CA than this master home: check --home, or enroll the host again from this master.',
   },
   SWARM_ERR_CLIENT_PIN_MISMATCH: {
     status: 495,
     exit: 1,
     message: "the worker's certificate does not match its pin",
-    remedy: 'Something other than the enrolled updater answered. If the host was re-enrolled, install its new bundle; otherwise investigate before pushing.',
+    remedy:
+      'Something other than the enrolled updater answered. If the host was re-enrolled, install its new bundle; otherwise investigate before pushing.',
   },
   SWARM_ERR_CLIENT_PIN_MISSING: {
     status: 495,
@@ -400,19 +423,22 @@ export const catalogue = {
     status: 502,
     exit: 1,
     message: 'the worker answered something swarm does not understand',
-    remedy: 'Check that master and updater versions match (`swarm status`); upgrade the updater with `swarm update --include-self`.',
+    remedy:
+      'Check that master and updater versions match (`swarm status`); upgrade the updater with `swarm update --include-self`.',
   },
   SWARM_ERR_CLIENT_CONNECTION_LOST: {
     status: 502,
     exit: 1,
     message: 'the connection to the worker broke before it answered',
-    remedy: 'The operation may or may not have been applied: check `swarm status` before retrying, and the updater log for a crash or restart.',
+    remedy:
+      'The operation may or may not have been applied: check `swarm status` before retrying, and the updater log for a crash or restart.',
   },
   SWARM_ERR_ROLLOUT_SKIPPED: {
     status: 409,
     exit: 1,
     message: 'not attempted: the rollout stopped before reaching this host',
-    remedy: 'Fix what failed on the hosts before it, then run the rollout again; hosts already updated are reported up to date.',
+    remedy:
+      'Fix what failed on the hosts before it, then run the rollout again; hosts already updated are reported up to date.',
   },
   SWARM_ERR_ROLLOUT_INTERRUPTED: {
     status: 499,

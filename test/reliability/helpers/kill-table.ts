@@ -169,9 +169,11 @@ function expectation(
         ? { active: r.v2, prev: null, last: { outcome: 'updated' } }
         : { active: null, prev: null, last: interrupted('reverted') };
     case 'rollback':
-      // A rollback's target is committed code the operator asked for: recovery completes it.
-      return committed
-        ? { active: r.v1, prev: r.v2, last: { outcome: 'rolled_back' } }
+      // A rollback's target is committed code the operator asked for: once `current` names it,
+      // recovery completes it. Killed before the flip, there is nothing to complete.
+      if (committed) return { active: r.v1, prev: r.v2, last: { outcome: 'rolled_back' } };
+      return kase.point === 'before:activate'
+        ? { active: r.v2, prev: r.v1, last: interrupted('reverted') }
         : { active: r.v1, prev: r.v2, last: interrupted('completed') };
   }
 }

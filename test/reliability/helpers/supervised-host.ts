@@ -122,7 +122,10 @@ export class SupervisedHost {
     for (const name of await readdir('/proc')) {
       if (!/^\d+$/.test(name)) continue;
       const cwd = await readlink(`/proc/${name}/cwd`).catch(() => '');
-      if (cwd.startsWith(this.dirs.selfDir + sep) && (await pidAlive(Number(name)))) pids.push(Number(name));
+      if (!cwd.startsWith(this.dirs.selfDir + sep)) continue;
+      // An updater, not a `sync -f` its staging spawned there: updaters carry --self-dir.
+      const argv = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
+      if (argv.split('\0').includes('--self-dir') && (await pidAlive(Number(name)))) pids.push(Number(name));
     }
     return pids.sort((a, b) => a - b);
   }

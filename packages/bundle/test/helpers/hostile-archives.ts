@@ -116,6 +116,13 @@ export const HOSTILE_ARCHIVES: readonly HostileArchive[] = [
   },
   {
     group: 'paths',
+    name: 'a file name over 255 bytes (NAME_MAX) is refused, not left to fail the write on every host',
+    build: () => tgz([manifestEntry(), pax({ path: `dir/${'n'.repeat(256)}` }), { name: 'innocent.txt', body: 'x' }]),
+    code: 'SWARM_ERR_ARCHIVE_UNSAFE',
+    reason: /255 bytes/,
+  },
+  {
+    group: 'paths',
     name: "GNU long-name (././@LongLink) overriding the path to '../x' is refused",
     build: () => tgz([manifestEntry(), gnuLong('../sentinel/pwned'), { name: 'innocent.txt', body: 'x' }]),
     code: 'SWARM_ERR_ARCHIVE_UNSAFE',
@@ -348,7 +355,7 @@ export const HOSTILE_ARCHIVES: readonly HostileArchive[] = [
   {
     group: 'limits',
     name: 'long path cap (via a PAX path, past the ustar fields)',
-    build: () => tgz([manifestEntry(), pax({ path: `${'x'.repeat(300)}/f` }), { name: 'short', body: 'x' }]),
+    build: () => tgz([manifestEntry(), pax({ path: `${'x'.repeat(150)}/${'y'.repeat(150)}/f` }), { name: 'short', body: 'x' }]),
     code: 'SWARM_ERR_ARCHIVE_LIMIT',
     limit: 'maxPathBytes',
     limits: { maxPathBytes: 255 },

@@ -23,8 +23,9 @@ const INSTALL_KILL_GRACE_MS = 1_000;
  * server listens:
  * 1. delete every staging and trash directory and temporary `current` link;
  * 2. if the journal shows an operation in flight, the updater died during it: kill its
- *    `install` command if one runs; an interrupted rollback whose target is intact is
- *    completed (prev becomes active — the operator asked for it and prev is committed code);
+ *    `install` command if one runs; an interrupted rollback whose target is intact and that
+ *    had already pointed `current` at it is completed (prev becomes active — the operator
+ *    asked for it and prev is committed code);
  *    anything else is undone: `current` goes back to the committed active release (or is
  *    removed when there is none) and an uncommitted release directory is deleted; the
  *    operation enters the history as `interrupted`;
@@ -45,11 +46,15 @@ export async function recover(ctx: LifecycleContext): Promise<RecoveryReport> {
       await stopProcessGroup(op.install, { timeoutMs: INSTALL_KILL_GRACE_MS });
     }
     const target = op.target;
+    // Only a rollback that got as far as flipping `current`, and was not being undone: before
+    // the flip there is nothing to complete, and a `current` already back on `active` means
+    // the rollback failed and was undone even if the journal could not record it.
     const completing =
       op.kind === 'rollback' &&
       !op.phase.startsWith('revert:') &&
       target !== null &&
       state.prev?.id === target.id &&
+      (await readCurrent(layout)) === target.id &&
       (await releaseExists(layout, target.id));
     const active = completing ? state.prev : state.active;
     const prev = completing ? state.active : state.prev;

@@ -102,8 +102,10 @@ async function failRollback(
       await updateInFlight(ctx, op, { phase: `revert:${phase}` });
     } catch (journalError) {
       log.error({ err: journalError }, 'cannot record the undo of the rollback in the journal');
-      // Recovery completes an interrupted rollback whose target is intact (recovery.ts).
-      const how = { what: `the rollback to ${to.id}`, recovery: `completes the rollback to ${to.id}` };
+      // Undo it anyway. Recovery completes an interrupted rollback only while `current` still
+      // names its target (recovery.ts): once `from` is back, it keeps `from`.
+      const undo = await revertTo(ctx, from, { probe: !op.signal.aborted }).catch((e: Error) => e);
+      const how = { what: `the rollback to ${to.id}`, recovery: `keeps ${from.id}`, undo };
       return undoNotRecorded(ctx, journalError, how, { phase, active: from, release: to });
     }
     try {

@@ -242,11 +242,14 @@ async function failUpdate(
       await updateInFlight(ctx, op, { phase: `revert:${phase}` });
     } catch (journalError) {
       log.error({ err: journalError }, 'cannot record the undo of the update in the journal');
-      const recovery = active ? `puts ${active.id} back` : 'removes current';
+      // Undo it anyway: leaving the failed release running until a restart helps nobody, and
+      // the journal still says the update is in flight, which recovery undoes the same way.
+      const undo = await revertTo(ctx, active, { probe: !op.signal.aborted }).catch((e: Error) => e);
+      const recovery = active ? `keeps ${active.id}` : 'removes current';
       return undoNotRecorded(
         ctx,
         journalError,
-        { what: `the update to ${release?.id}`, recovery },
+        { what: `the update to ${release?.id}`, recovery, undo },
         { phase, active, release },
       );
     }
@@ -346,21 +349,27 @@ async function failUpdate(
 export async function undoNotRecorded(
   ctx: LifecycleContext,
   journalError: unknown,
-  how: { what: string; recovery: string },
+  how: { what: string; recovery: string; undo: RevertOutcome | Error },
   details: { phase: string; active: ReleaseRecord | null; release: ReleaseRecord | null },
 ): Promise<SwarmError> {
   const failure = ctx.journal.writeFailure;
   const cause = failure?.message ?? (journalError as Error).message;
+  const undone =
+    how.undo instanceof Error
+      ? `undoing it failed too (${how.undo.message})`
+      : how.undo.ok
+        ? 'it was undone'
+        : `it was undone, but the release put back is not healthy (${how.undo.detail})`;
   return swarmError(
     'SWARM_ERR_UPDATER_JOURNAL_WRITE_FAILED',
-    `${how.what} failed in phase ${details.phase} and was not undone: the journal could not be written ` +
+    `${how.what} failed in phase ${details.phase}; ${undone}, but the journal could not record it ` +
       `(${cause}). Check the disk of ${ctx.layout.root} (free space, I/O errors), then restart the updater: ` +
-      `its recovery ${how.recovery}`,
+      `its recovery ${how.recovery} and records the operation as interrupted`,
     {
       ...(isSwarmError(journalError) ? journalError.details : {}),
       ...details,
       errno: failure?.errno ?? null,
-      rolledBack: await hostState(ctx, `not undone: the journal could not be written (${cause})`),
+      rolledBack: await hostState(ctx, `${undone}; the journal could not record it (${cause})`),
     },
     { cause: journalError },
   );

@@ -65,9 +65,11 @@ export interface ProbeOutcome {
 /**
  * The pause after a failed check while the agent has just been started, and for how long
  * that applies. A starting agent is asked every few milliseconds, as a restart floor would:
- * a refused connection costs nothing, and every millisecond between "the agent listens" and
- * "the probe notices" is time the host runs no agent at all. Past the window (an agent that
- * is slow to come up, or answers unhealthy), checks come every `intervalMs`.
+ * a refused connection costs next to nothing, and every millisecond between "the agent
+ * listens" and "the probe notices" is time the host runs no agent at all. The pause is never
+ * shorter than the failed check took (an exec check, a handshake with an agent answering
+ * 503). Past the window (an agent that is slow to come up, or unhealthy), checks come every
+ * `intervalMs`.
  */
 const START_RETRY_MS = 20;
 const START_WINDOW_MS = 2_000;
@@ -119,7 +121,10 @@ export async function probeAgent(options: ProbeOptions): Promise<ProbeOutcome> {
       const cutShort = timeoutMs < CHECK_TIMEOUT_MS && performance.now() - start >= deadlineMs;
       if (!(cutShort && failedBefore)) last = result.detail;
       failedBefore = true;
-      pauseMs = performance.now() - start < START_WINDOW_MS ? Math.min(START_RETRY_MS, intervalMs) : intervalMs;
+      // Never more often than a check lasts: an exec check spawns a process, an https check
+      // of an agent that answers 503 costs a handshake — at most half the time goes to checks.
+      const fast = Math.max(START_RETRY_MS, performance.now() - began);
+      pauseMs = performance.now() - start < START_WINDOW_MS ? Math.min(fast, intervalMs) : intervalMs;
     }
     await sleep(pauseMs, undefined, { signal });
   }

@@ -54,15 +54,19 @@ describe('probeAgent pacing', () => {
   });
 
   it('still checks every intervalMs inside a long window, and a failure restarts it', async () => {
-    let calls = 0;
+    const start = performance.now();
+    const at: number[] = [];
     const check: HealthCheck = async () => {
-      calls += 1;
-      return calls === 3 ? { ok: false, detail: '503' } : { ok: true, detail: 'healthy' };
+      at.push(performance.now() - start);
+      return at.length === 3 ? { ok: false, detail: '503' } : { ok: true, detail: 'healthy' };
     };
     const outcome = await probeAgent({ ...base, check, healthyForMs: 100, intervalMs: 40 });
+    const passedAt = performance.now() - start;
     assert.equal(outcome.ok, true);
-    // Window 1: checks 1, 2 (healthy), 3 fails; window 2 needs >= 100 ms at <= 40 ms apart: 4 more.
-    assert.ok(calls >= 7, `${calls} checks`);
+    // The window opened again by the first check after the failing one: it passed only once
+    // that check was 100 ms old, with checks at most intervalMs (+ timer lateness) apart.
+    assert.ok(at.length >= 5, `${at.length} checks`);
+    assert.ok(passedAt - at[3]! >= 99, `passed ${passedAt - at[3]!} ms after the window reopened`);
   });
 
   it('fails at the deadline with the last failure', async () => {
