@@ -222,8 +222,9 @@ function unchanged(
  * Put the host back as it was before the update and turn what happened into the answer:
  * 409 RELEASE_PROBE_FAILED (previous release running again), 409 RELEASE_FIRST_FAILED (no
  * previous release: no agent, no `current`), 500 ROLLBACK_FAILED (the previous release did not
- * come back healthy), 500 UPDATER_JOURNAL_WRITE_FAILED (the undo could not be recorded, so it
- * was left to the next start), the step's own error (4xx, nothing was activated), or 500
+ * come back healthy), 500 UPDATER_JOURNAL_WRITE_FAILED (the undo could not be recorded: it is
+ * done anyway, and the next start makes the journal agree), the step's own error (4xx, nothing
+ * was activated), or 500
  * UPDATER_INTERNAL with `rolledBack` describing the host.
  */
 async function failUpdate(
@@ -340,11 +341,12 @@ async function failUpdate(
 
 /**
  * The answer when the journal refuses the write that opens the undo of an activation (a full
- * or failing disk, usually right after it refused the step's own write). The undo is not
- * attempted: the journal records every step before its side effects, and it still says the
- * operation is in flight, which is what the recovery of the next start acts on (`recovery`
- * says what it will do). Until then the updater refuses new operations (`beginOperation`).
- * The disk failed, not a rollback: the code says so, and the message what to do.
+ * or failing disk, usually right after it refused the step's own write). The caller has done
+ * the undo anyway (`undo`: how it went) — a release that just failed must not keep running
+ * until a restart. The journal still says the operation is in flight, which is what the
+ * recovery of the next start acts on (`recovery` says what it will do); until then the
+ * updater refuses new operations (`beginOperation`). The disk failed, not a rollback: the code
+ * says so, and the message what to do.
  */
 export async function undoNotRecorded(
   ctx: LifecycleContext,
