@@ -2,7 +2,7 @@
 // swarm's benchmark (issue 8): the product against the physical floor, measured in the same run,
 // interleaved, as ratios. Tables go to stdout, progress to stderr, the JSON to bench/results/.
 // See wiki/benchmarks.md for what is measured and why.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -290,9 +290,15 @@ try {
   }
 } finally {
   await stopAll();
-  // Deleting trees slows file creation on this disk for minutes (NOTES.md): only at the very end.
-  if (!args['keep-work']) rmSync(work, { recursive: true, force: true });
+  // Deleting trees slows file creation on this disk for minutes (NOTES.md): only at the very
+  // end, and without making the caller wait for it (a run's trees take ~10 s to delete).
+  if (!args['keep-work']) removeInBackground(work);
   else log(`work directory kept: ${work}`);
+}
+
+/** `rm -rf dir` in a detached process that outlives this one. */
+function removeInBackground(dir) {
+  spawn('rm', ['-rf', dir], { detached: true, stdio: 'ignore' }).unref();
 }
 
 /**
