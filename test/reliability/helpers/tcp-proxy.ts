@@ -3,7 +3,10 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 /**
  * When the proxy cuts a connection: after forwarding `afterClientBytes` bytes of the client's
  * stream (mid-upload), or — `dropAnswer` — as soon as the server sends anything once the
- * client has sent `dropAnswer` bytes (the answer of a request the server fully received).
+ * client has sent `dropAnswer` bytes and then gone quiet for {@link ANSWER_QUIET_MS} (the
+ * answer of a request the server fully received). The quiet time tells the answer apart from
+ * TLS records a server may send while the upload is still going (a TLS 1.3 session ticket
+ * that Node 24 sent late, mid-upload, was taken for the answer, and the upload cut).
  */
 export interface CutPlan {
   readonly afterClientBytes?: number;
@@ -25,6 +28,8 @@ export interface CuttingProxy {
  * plan, cuts a connection the way a dying link or a NAT timeout does: both sockets destroyed
  * at once (the peers see a reset or a premature close), nothing more forwarded.
  */
+const ANSWER_QUIET_MS = 50;
+
 export async function startCuttingProxy(target: number): Promise<CuttingProxy> {
   let current: CutPlan | null = null;
   let cuts = 0;
@@ -34,6 +39,7 @@ export async function startCuttingProxy(target: number): Promise<CuttingProxy> {
     const upstream = connect(target, '127.0.0.1');
     open.add(client).add(upstream);
     let sent = 0;
+    let lastClientData = 0;
     const cut = () => {
       cuts += 1;
       client.destroy();
@@ -48,10 +54,12 @@ export async function startCuttingProxy(target: number): Promise<CuttingProxy> {
         return;
       }
       sent += chunk.length;
+      lastClientData = performance.now();
       upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
-      if (plan?.dropAnswer !== undefined && sent >= plan.dropAnswer) {
+      const quiet = performance.now() - lastClientData >= ANSWER_QUIET_MS;
+      if (plan?.dropAnswer !== undefined && sent >= plan.dropAnswer && quiet) {
         cut();
         return;
       }
