@@ -22,8 +22,12 @@ export async function syncTree(dir: string): Promise<void> {
 
 /** What {@link startWriteBack} returns. */
 export interface WriteBack {
-  /** Stop starting flushes; resolves once the one in progress, if any, has finished. */
-  stop(): Promise<void>;
+  /**
+   * Stop starting flushes. A flush in progress is left to finish on its own: a syncfs of a
+   * busy file system can take seconds, and the caller (an extraction that just ended, maybe
+   * failed) must not wait for a hint.
+   */
+  stop(): void;
 }
 
 /**
@@ -35,10 +39,10 @@ export interface WriteBack {
  * {@link syncTree}'s. Linux only (`sync -f`); elsewhere it does nothing.
  */
 export function startWriteBack(dir: string, intervalMs = 250): WriteBack {
-  if (process.platform !== 'linux') return { stop: async () => undefined };
+  if (process.platform !== 'linux') return { stop: () => undefined };
   let stopped = false;
   let wake: (() => void) | null = null;
-  const loop = (async () => {
+  void (async () => {
     while (!stopped) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, intervalMs);
@@ -52,10 +56,9 @@ export function startWriteBack(dir: string, intervalMs = 250): WriteBack {
     }
   })();
   return {
-    stop: async () => {
+    stop: () => {
       stopped = true;
       wake?.();
-      await loop;
     },
   };
 }
