@@ -74,8 +74,8 @@ function releaseTree(version, { broken = false } = {}) {
 
 function agentPidOf(host) {
   try {
-    const raw = JSON.parse(readFileSync(join(work, host, 'app', 'agent.pid'), 'utf8'));
-    return typeof raw.pid === 'number' ? raw.pid : null;
+    const pid = Number.parseInt(readFileSync(join(work, host, 'app', 'agent.pid'), 'utf8'), 10);
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
   } catch {
     return null;
   }

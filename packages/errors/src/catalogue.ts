@@ -152,7 +152,9 @@ export const catalogue = {
 
   // --- receiving an upload ---------------------------------------------------------------
   SWARM_ERR_UPLOAD_NOT_MULTIPART: {
-    status: 406,
+    // 400, not 406: 406 Not Acceptable is about the Accept header (RFC 9110 §15.5.7); a body
+    // of the wrong kind is a malformed request (wiki/remote-updates.md, "What the answers mean").
+    status: 400,
     exit: 1,
     message: 'the request is not multipart/form-data',
     remedy: 'Send multipart/form-data with a sha256 field followed by a tarball file part.',
@@ -319,6 +321,12 @@ export const catalogue = {
     exit: 1,
     message: 'no such endpoint',
     remedy: 'Check that master and updater speak the same protocol version (`swarm status`).',
+  },
+  SWARM_ERR_UPDATER_METHOD_NOT_ALLOWED: {
+    status: 405,
+    exit: 1,
+    message: 'the endpoint does not take this method',
+    remedy: 'Use a method the `Allow` header of the answer lists (e.g. POST /update, GET /health).',
   },
   SWARM_ERR_UPDATER_INTERNAL: {
     status: 500,

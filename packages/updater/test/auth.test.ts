@@ -109,6 +109,14 @@ describe('roles (URI SAN, checked before the body is read)', () => {
     const missing = await u.call('/nope');
     assert.equal(missing.status, 404);
     assert.equal(missing.body.code, 'SWARM_ERR_UPDATER_NOT_FOUND');
+    // RFC 9110 §15.5.6: a known path with another method is 405 with Allow, not 404.
+    const wrongMethod = await u.call('/update', { method: 'GET' });
+    assert.equal(wrongMethod.status, 405, wrongMethod.text);
+    assert.equal(wrongMethod.body.code, 'SWARM_ERR_UPDATER_METHOD_NOT_ALLOWED');
+    assert.equal(wrongMethod.headers.allow, 'POST');
+    const health = await u.call('/health', { method: 'DELETE' });
+    assert.equal(health.status, 405, health.text);
+    assert.match(String(health.headers.allow), /\bGET\b/);
     const push = await u.push(v1);
     assert.equal(push.status, 200, push.text);
     assert.equal((await readJournal(u.installDir)).active.id, push.body.release.id);

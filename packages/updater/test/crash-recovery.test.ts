@@ -170,7 +170,7 @@ describe('kill -9 of the updater, then a restart', () => {
     await assert.rejects(b.client.push(v2));
     assert.equal((await b.process.exited).signal, 'SIGKILL');
     // The v2 agent was started and survived the crash (its own process group).
-    const record = JSON.parse(await readFile(join(s.installDir, 'agent.pid'), 'utf8')) as {
+    const record = JSON.parse(await readFile(join(s.installDir, 'agent.json'), 'utf8')) as {
       pid: number;
       releaseId: string;
     };

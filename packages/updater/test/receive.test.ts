@@ -232,13 +232,13 @@ describe('malformed uploads', () => {
     });
   }
 
-  it('a body that is not multipart → 406 NOT_MULTIPART', async () => {
+  it('a body that is not multipart → 400 NOT_MULTIPART (406 is about Accept, RFC 9110)', async () => {
     const res = await u.call('/update', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ sha256: v2.sha256 }),
     });
-    assert.equal(res.status, 406, res.text);
+    assert.equal(res.status, 400, res.text);
     assert.equal(res.body.code, 'SWARM_ERR_UPLOAD_NOT_MULTIPART');
     await assertUntouched();
   });

@@ -198,10 +198,9 @@ export class Fleet {
   /** The agent's PID from `<install-dir>/agent.pid` (null when there is none). */
   async agentPid(name: string): Promise<number | null> {
     try {
-      const { pid } = JSON.parse(await readFile(join(this.host(name).installDir, 'agent.pid'), 'utf8')) as {
-        pid: unknown;
-      };
-      if (typeof pid !== 'number') return null;
+      const text = await readFile(join(this.host(name).installDir, 'agent.pid'), 'utf8');
+      if (!/^[1-9][0-9]*\n$/.test(text)) return null;
+      const pid = Number(text.trim());
       this.seen.add(pid);
       return pid;
     } catch {

@@ -122,7 +122,7 @@ export async function installTemplate(fx: PkiFixture, releases: readonly KnownRe
   } finally {
     await u.close();
   }
-  const { pid } = JSON.parse(await readFile(join(dir, 'agent.pid'), 'utf8')) as { pid: number };
+  const pid = Number.parseInt(await readFile(join(dir, 'agent.pid'), 'utf8'), 10);
   process.kill(-pid, 'SIGKILL');
   await waitFor('the template agent to die', async () => !(await pidAlive(pid)));
   return dir;

@@ -44,6 +44,7 @@ export interface FaultSite {
 /** The temporary file of a journal write (state.json is replaced through it). */
 export const JOURNAL_TMP = '/\\.state\\.json\\.[0-9a-f]+\\.tmp$';
 const AGENT_PID_TMP = '/\\.agent\\.pid\\.[0-9a-f]+\\.tmp$';
+const AGENT_RECORD_TMP = '/\\.agent\\.json\\.[0-9a-f]+\\.tmp$';
 
 export const FAULT_SITES: readonly FaultSite[] = [
   { label: 'create the staging directory', op: 'mkdir', path: '/releases/\\.staging-[^/]+$', maxNth: 1 },
@@ -66,6 +67,8 @@ export const FAULT_SITES: readonly FaultSite[] = [
   { label: 'write the agent log header', op: 'write', path: '/logs/agent\\.log$', maxNth: 2 },
   { label: 'create agent.pid', op: 'open', path: AGENT_PID_TMP, maxNth: 2 },
   { label: 'rename agent.pid into place', op: 'rename', path: AGENT_PID_TMP, maxNth: 2 },
+  { label: 'create agent.json', op: 'open', path: AGENT_RECORD_TMP, maxNth: 2 },
+  { label: 'rename agent.json into place', op: 'rename', path: AGENT_RECORD_TMP, maxNth: 2 },
 ];
 
 /** A seeded fault: a site, an nth call within its range, an errno, and how many calls in a row fail. */

@@ -590,7 +590,7 @@ const CASES: HostileCase[] = [
     name: 'not multipart (a JSON body)',
     group: 'multipart',
     send: () => postRaw(JSON.stringify({ sha256: 'ab'.repeat(32) }), { 'content-type': 'application/json' }),
-    status: 406,
+    status: 400,
     code: 'SWARM_ERR_UPLOAD_NOT_MULTIPART',
   },
   {

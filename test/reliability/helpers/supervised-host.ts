@@ -133,8 +133,8 @@ export class SupervisedHost {
   /** The agent's PID as `<install-dir>/agent.pid` records it (null: none). */
   async agentPid(): Promise<number | null> {
     try {
-      const { pid } = JSON.parse(await readFile(join(this.dirs.installDir, 'agent.pid'), 'utf8')) as { pid: unknown };
-      return typeof pid === 'number' ? pid : null;
+      const text = await readFile(join(this.dirs.installDir, 'agent.pid'), 'utf8');
+      return /^[1-9][0-9]*\n$/.test(text) ? Number(text.trim()) : null;
     } catch {
       return null;
     }

@@ -11,7 +11,7 @@ import { CHECK_TIMEOUT_MS } from '../probe/check-result.js';
 import { stopProcessGroup, waitUntilDead } from '../process/process-group.js';
 import { isAlive, processIdentity, type ProcessIdentity } from '../process/process-identity.js';
 import { capRunningLog, readLogTail, rotateBeforeStart } from './agent-log.js';
-import { readAgentPid, removeAgentPid, writeAgentPid } from './agent-pid-file.js';
+import { readAgentRecord, removeAgentRecord, repairAgentPid, writeAgentRecord } from './agent-record.js';
 
 /** A release ready to run: its record, its real directory, its manifest. */
 export interface AgentTarget {
@@ -74,7 +74,7 @@ const UNHEALTHY_CHECK_MS = 1_000;
 /**
  * Runs the agent: spawns `start` from the release's real directory in its own process group
  * (so it outlives an updater crash and can be adopted), with stdout/stderr appended to
- * logs/agent.log, and records it in agent.pid by PID *and* start time. Stops it with SIGTERM
+ * logs/agent.log, and records it in agent.pid (its PID) and agent.json (PID *and* start time). Stops it with SIGTERM
  * to the group, then SIGKILL after the release's stopTimeoutMs. Outside operations
  * (`supervise(true)`) a crashed agent is restarted with exponential backoff and its health is
  * checked periodically; during an operation the lifecycle alone decides what runs.
@@ -192,7 +192,7 @@ export class AgentSupervisor {
     this.healthy = false;
     if (pid !== undefined) {
       logger.info({ pid, release: target.release.id, cwd: target.dir }, 'agent started');
-      await writeAgentPid(layout.agentPid, {
+      await writeAgentRecord(layout, {
         ...identity,
         releaseId: target.release.id,
         startedAt: new Date().toISOString(),
@@ -202,7 +202,7 @@ export class AgentSupervisor {
   }
 
   /**
-   * Adopt the agent recorded in agent.pid if it still runs `target` — same PID and start
+   * Adopt the agent recorded in agent.json if it still runs `target` — same PID and start
    * time, and its working directory is the release's directory — instead of restarting it.
    */
   adopt(target: AgentTarget): Promise<AgentRun | null> {
@@ -210,7 +210,7 @@ export class AgentSupervisor {
   }
 
   private async adoptNow(target: AgentTarget): Promise<AgentRun | null> {
-    const record = await readAgentPid(this.options.layout.agentPid);
+    const record = await readAgentRecord(this.options.layout);
     if (!record || record.releaseId !== target.release.id || !(await isAlive(record))) return null;
     const cwd = await readlink(`/proc/${record.pid}/cwd`).catch(() => null);
     if (cwd !== target.dir) return null;
@@ -234,6 +234,9 @@ export class AgentSupervisor {
         this.onExit(run);
       },
       () => undefined,
+    );
+    await repairAgentPid(this.options.layout, record).catch((err: unknown) =>
+      this.options.logger.warn({ err }, 'cannot rewrite agent.pid for the adopted agent'),
     );
     this.run = run;
     // Healthy or not is for the monitor's first check (right after supervision resumes) to say.
@@ -260,16 +263,16 @@ export class AgentSupervisor {
       this.run = null;
       this.healthy = false;
     }
-    await removeAgentPid(this.options.layout.agentPid);
+    await removeAgentRecord(this.options.layout);
   }
 
-  /** Stop whatever agent.pid names (identity-checked), e.g. an agent of a release that is no longer active. */
+  /** Stop whatever agent.json names (identity-checked), e.g. an agent of a release that is no longer active. */
   stopRecorded(): Promise<void> {
     return this.exclusive(() => this.stopRecordedNow());
   }
 
   private async stopRecordedNow(): Promise<void> {
-    const record = await readAgentPid(this.options.layout.agentPid);
+    const record = await readAgentRecord(this.options.layout);
     if (record && (await isAlive(record))) {
       await stopProcessGroup(record, { timeoutMs: this.options.defaultStopTimeoutMs });
       this.options.logger.info(
@@ -277,7 +280,7 @@ export class AgentSupervisor {
         'stopped an agent left by a previous updater',
       );
     }
-    await removeAgentPid(this.options.layout.agentPid);
+    await removeAgentRecord(this.options.layout);
   }
 
   /**

@@ -12,7 +12,10 @@ export interface InstallLayout {
   readonly releases: string;
   /** The journal. */
   readonly state: string;
+  /** The agent's pid file: its decimal PID and a newline. */
   readonly agentPid: string;
+  /** The agent's identity (PID, start time, release), for adoption after a restart. */
+  readonly agentRecord: string;
   readonly logs: string;
   readonly agentLog: string;
 }
@@ -32,6 +35,7 @@ export function installLayout(root: string): InstallLayout {
     releases: join(dir, 'releases'),
     state: join(dir, 'state.json'),
     agentPid: join(dir, 'agent.pid'),
+    agentRecord: join(dir, 'agent.json'),
     logs: join(dir, 'logs'),
     agentLog: join(dir, 'logs', 'agent.log'),
   };

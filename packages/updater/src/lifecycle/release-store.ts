@@ -58,9 +58,9 @@ export async function removeLeftovers(layout: InstallLayout): Promise<string[]> 
     }
   }
   for (const name of await readdir(layout.root)) {
-    // Temporary links of a flip, and temp files of an atomic write of state.json or agent.pid
-    // (written only by the lock holder, so none of them can belong to a live process now).
-    if (name.startsWith(CURRENT_TMP_PREFIX) || /^\.(state\.json|agent\.pid)\.[0-9a-f]+\.tmp$/.test(name)) {
+    // Temporary links of a flip, and temp files of an atomic write of state.json, agent.pid or
+    // agent.json    // (written only by the lock holder, so none of them can belong to a live process now).
+    if (name.startsWith(CURRENT_TMP_PREFIX) || /^\.(state\.json|agent\.pid|agent\.json)\.[0-9a-f]+\.tmp$/.test(name)) {
       await rm(join(layout.root, name), { force: true });
       removed.push(name);
     }

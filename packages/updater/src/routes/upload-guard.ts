@@ -9,7 +9,7 @@ export const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 
 /**
  * Route-level onRequest check of an upload, after the identity check and before any body byte
- * is read: the body must be multipart/form-data (406 otherwise — fastify would otherwise parse
+ * is read: the body must be multipart/form-data (400 otherwise — fastify would otherwise parse
  * e.g. a JSON body before the handler runs), and a Content-Length that cannot fit under the
  * cap is refused at once with 413 (the connection is then closed, the body never read).
  */

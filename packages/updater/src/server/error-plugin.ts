@@ -34,8 +34,29 @@ export const errorPlugin = fp(
       }
       return reply.status(error.statusCode).send(errorBody(error));
     });
-    app.setNotFoundHandler(async (req) => {
-      throw swarmError('SWARM_ERR_UPDATER_NOT_FOUND', `no endpoint ${req.method} ${req.url.split('?')[0]}`);
+    // RFC 9110 §15.5.6: a path that exists with other methods answers 405 and lists them in
+    // `Allow`; only a path that exists with no method at all is 404.
+    const methods = new Map<string, Set<string>>();
+    app.addHook('onRoute', (route) => {
+      const known = methods.get(route.url) ?? new Set<string>();
+      for (const method of [route.method].flat()) known.add(method);
+      methods.set(route.url, known);
+    });
+    app.setNotFoundHandler(async (req, reply) => {
+      const path = req.url.split('?')[0] ?? '';
+      const allowed = methods.get(path);
+      if (allowed && !allowed.has(req.method)) {
+        const allow = [...allowed].sort().join(', ');
+        reply.header('allow', allow);
+        throw swarmError(
+          'SWARM_ERR_UPDATER_METHOD_NOT_ALLOWED',
+          `${req.method} ${path}: this endpoint takes ${allow}`,
+          {
+            allow: [...allowed].sort(),
+          },
+        );
+      }
+      throw swarmError('SWARM_ERR_UPDATER_NOT_FOUND', `no endpoint ${req.method} ${path}`);
     });
   },
   { name: 'swarm-errors', fastify: '5.x' },

@@ -29,7 +29,7 @@ export function trackAgent(pid: number | null | undefined): void {
 /** Track the agent recorded in an install directory's agent.pid (e.g. one started by an updater process). */
 export async function trackRecordedAgent(installDir: string): Promise<void> {
   try {
-    trackAgent((JSON.parse(await readFile(join(installDir, 'agent.pid'), 'utf8')) as { pid: number }).pid);
+    trackAgent(Number.parseInt(await readFile(join(installDir, 'agent.pid'), 'utf8'), 10));
   } catch {
     // No agent recorded.
   }
