@@ -59,11 +59,14 @@ describe('swarm update / status / releases / rollback / history on a real fleet 
     assert.deepEqual(outcomes(first.json), each('updated'));
     // SPEC.md §7 shape, exactly.
     assert.deepEqual(Object.keys(first.json).sort(), ['release', 'results']);
-    assert.deepEqual(Object.keys(first.json.release!).sort(), ['name', 'sha256', 'version']);
+    // SPEC.md §5/§7: a release object wherever it appears; no single install time at the top.
+    assert.deepEqual(Object.keys(first.json.release!).sort(), RELEASE_KEYS);
     assert.equal(first.json.release!.name, 'agent');
     assert.equal(first.json.release!.version, '1.0.0');
     assert.match(first.json.release!.sha256, /^[0-9a-f]{64}$/);
+    assert.equal(first.json.release!.installedAt, null);
     ids.v1 = releaseIdOf(first.json.release!);
+    assert.equal(first.json.release!.id, ids.v1);
     for (const r of first.json.results) {
       assert.deepEqual(Object.keys(r).sort(), RESULT_KEYS);
       assert.deepEqual(Object.keys(r.release!).sort(), RELEASE_KEYS);
@@ -108,6 +111,7 @@ describe('swarm update / status / releases / rollback / history on a real fleet 
     assert.deepEqual(Object.keys(plan.json).sort(), ['hosts', 'policy', 'release', 'self']);
     assert.equal(plan.json.release.version, '1.0.0');
     assert.equal(releaseIdOf(plan.json.release), ids.v1);
+    assert.equal(plan.json.release.id, ids.v1);
     assert.ok(plan.json.release.size > 0);
     assert.equal(plan.json.self, null);
     assert.deepEqual(plan.json.policy, { concurrency: 4, canary: 1, maxFailures: 0 });
@@ -150,6 +154,8 @@ describe('swarm update / status / releases / rollback / history on a real fleet 
     const [h1, h2, h3] = res.json.results;
     assert.equal(h1!.error?.code, 'SWARM_ERR_RELEASE_PROBE_FAILED');
     assert.equal(h1!.release?.id, ids.v2, 'the canary reports the release it went back to');
+    assert.equal(res.json.release?.id, releaseIdOf(res.json.release!), 'the release that was pushed, with its id');
+    assert.notEqual(res.json.release?.id, ids.v2);
     for (const r of [h2!, h3!]) {
       assert.equal(r.error?.code, 'SWARM_ERR_ROLLOUT_SKIPPED');
       assert.equal(r.release, null);
@@ -242,6 +248,9 @@ describe('swarm update / status / releases / rollback / history on a real fleet 
     const res = await fleet.swarmJson<RolloutJson>(['rollback', '--all']);
     assert.equal(res.code, 0, res.stderr);
     assert.deepEqual(outcomes(res.json), each('rolled_back'));
+    // Every host went back to the same release: it is the top-level release (SPEC.md §7).
+    assert.deepEqual(Object.keys(res.json.release!).sort(), RELEASE_KEYS);
+    assert.deepEqual([res.json.release!.id, res.json.release!.installedAt], [ids.v1, null]);
     for (const r of res.json.results) {
       assert.deepEqual(Object.keys(r).sort(), RESULT_KEYS);
       assert.equal(r.release?.id, ids.v1);
@@ -357,7 +366,7 @@ describe('swarm update / status / releases / rollback / history on a real fleet 
 });
 
 interface Plan {
-  readonly release: { name: string; version: string; sha256: string; size: number };
+  readonly release: { id: string; name: string; version: string; sha256: string; size: number };
   readonly self: unknown;
   readonly policy: unknown;
   readonly hosts: {

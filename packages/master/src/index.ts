@@ -39,6 +39,7 @@ export {
   DEFAULT_POLICY,
   type RolloutOptions,
   type RolloutPolicy,
+  type RolloutRelease,
   type RolloutResult,
 } from './rollout/rollout.js';
 export { planRollout, type PlannedHost, type RolloutPlan } from './rollout/plan.js';

@@ -1,8 +1,8 @@
 import type { Release } from './fleet.js';
 
-/** `swarm update --json` / `swarm rollback --json` (SPEC.md §7). */
+/** `swarm update --json` / `swarm rollback --json` (SPEC.md §7): `release.installedAt` is null. */
 export interface RolloutJson {
-  readonly release: { readonly name: string; readonly version: string; readonly sha256: string } | null;
+  readonly release: Release | null;
   readonly results: readonly HostResultJson[];
 }
 

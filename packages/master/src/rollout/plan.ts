@@ -2,7 +2,7 @@ import type { UpdaterClient } from '@swarm/client';
 import { isSwarmError } from '@swarm/errors';
 import type { HostRecord } from '@swarm/registry';
 import type { PackedRelease } from './host-steps.js';
-import { targetOf, type RolloutPolicy } from './rollout.js';
+import { rolloutRelease, targetOf, type RolloutPolicy, type RolloutRelease } from './rollout.js';
 
 /** One host in a dry-run plan. */
 export interface PlannedHost {
@@ -22,12 +22,7 @@ export interface PlannedHost {
 
 /** What `swarm update --dry-run` prints. */
 export interface RolloutPlan {
-  readonly release: {
-    readonly name: string;
-    readonly version: string;
-    readonly sha256: string;
-    readonly size: number;
-  } | null;
+  readonly release: (RolloutRelease & { readonly size: number }) | null;
   readonly self: { readonly version: string; readonly sha256: string } | null;
   readonly policy: RolloutPolicy;
   readonly hosts: PlannedHost[];
@@ -85,9 +80,7 @@ export async function planRollout(options: {
     }),
   );
   return {
-    release: release
-      ? { name: release.name, version: release.version, sha256: release.sha256, size: release.size }
-      : null,
+    release: release ? { ...rolloutRelease(release), size: release.size } : null,
     self: self ? { version: self.version, sha256: self.sha256 } : null,
     policy: options.policy,
     hosts,

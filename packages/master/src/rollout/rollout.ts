@@ -1,6 +1,7 @@
+import { releaseId } from '@swarm/bundle';
 import type { UpdaterClient, UpdaterTarget } from '@swarm/client';
 import type { HostRecord, Registry } from '@swarm/registry';
-import { isFailure, type HostResult, type RolloutEvent } from './outcome.js';
+import { isFailure, type HostResult, type ReleaseRef, type RolloutEvent } from './outcome.js';
 import { rollbackHost, updateHost, type HostContext, type PackedRelease } from './host-steps.js';
 import { schedule } from './schedule.js';
 
@@ -36,10 +37,46 @@ export interface RolloutOptions {
   readonly onEvent?: (event: RolloutEvent) => void;
 }
 
+/**
+ * The rollout's release as a release object (`{ id, name, version, sha256, installedAt }`,
+ * like everywhere else): `installedAt` is null at the top level, where no single host's
+ * install time applies.
+ */
+export interface RolloutRelease {
+  readonly id: string;
+  readonly name: string;
+  readonly version: string;
+  readonly sha256: string;
+  readonly installedAt: string | null;
+}
+
 /** What `swarm update` / `swarm rollback` print with `--json` (SPEC.md §7). */
 export interface RolloutResult {
-  readonly release: { readonly name: string; readonly version: string; readonly sha256: string } | null;
+  /**
+   * update: the release pushed (the updater release for `--self-tarball` alone). rollback:
+   * the release every host that answered went back to, when they all agree; else null.
+   */
+  readonly release: RolloutRelease | null;
   readonly results: HostResult[];
+}
+
+/** The top-level release object of a packed release. */
+export function rolloutRelease(release: { name: string; version: string; sha256: string }): RolloutRelease {
+  return {
+    id: releaseId(release, release.sha256),
+    name: release.name,
+    version: release.version,
+    sha256: release.sha256,
+    installedAt: null,
+  };
+}
+
+/** The one release the results went back to, or null when none or several. */
+export function commonRelease(results: readonly HostResult[]): RolloutRelease | null {
+  const releases = results.map((r) => r.release).filter((r): r is ReleaseRef => r !== null);
+  const first = releases[0];
+  if (!first || releases.some((r) => r.sha256 !== first.sha256)) return null;
+  return { id: first.id, name: first.name, version: first.version, sha256: first.sha256, installedAt: null };
 }
 
 /** The updater endpoint of an enrolled host; its pin is the recorded updater fingerprint. */
@@ -56,6 +93,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutResult
   const { registry, policy } = options;
   const release = options.release ?? options.self ?? null;
   const releaseRef = release ? { name: release.name, version: release.version, sha256: release.sha256 } : null;
+  const top = release ? rolloutRelease(release) : null;
   const operationId = registry.startOperation({
     kind: options.kind === 'rollback' ? 'rollback' : options.release ? 'update' : 'update-self',
     release: releaseRef,
@@ -114,7 +152,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutResult
 
   const failed = results.some((r) => isFailure(r.outcome, options.kind));
   registry.finishOperation(operationId, options.stop?.aborted ? 'interrupted' : failed ? 'failed' : 'succeeded');
-  return { release: releaseRef, results };
+  return { release: options.kind === 'rollback' ? commonRelease(results) : top, results };
 
   function record(result: HostResult): void {
     emit({ type: 'done', result });
