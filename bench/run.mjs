@@ -118,7 +118,7 @@ for (const [tool, flag] of [
     usage(`${tool} is required`);
   }
 }
-for (const pkg of ['bundle', 'client', 'master', 'pki', 'registry', 'updater']) {
+for (const pkg of ['bundle', 'updater-client', 'master', 'pki', 'inventory', 'updater']) {
   if (!existsSync(join(ROOT, 'packages', pkg, 'dist', 'index.js')))
     usage(`packages/${pkg} is not built: run npm run build`);
 }

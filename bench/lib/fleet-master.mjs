@@ -1,7 +1,7 @@
 // `swarm --home H update --all --tarball F --concurrency N --canary N --json` for the benchmark
 // until the CLI has that command: the same engine calls as packages/cli/src/commands/update.ts
 // (openHome, prepareRelease, createUpdaterClient, runRollout), the same JSON on stdout.
-import { createUpdaterClient } from '@swarm/client';
+import { createUpdaterClient } from '@swarm/updater-client';
 import { openHome, prepareRelease, runRollout } from '@swarm/master';
 
 const argv = process.argv.slice(2);

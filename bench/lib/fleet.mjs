@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openRegistry } from '@swarm/registry';
+import { openRegistry } from '@swarm/inventory';
 import { homePaths } from '@swarm/master';
 import {
   COMMAND_TIMEOUT_MS,

@@ -3,7 +3,7 @@
 // rollbackHost, and times it from the call to the committed answer. Long-lived so that what is
 // timed is the push, not Node's start-up (the fleet runs time the whole CLI instead).
 import { readFileSync } from 'node:fs';
-import { createUpdaterClient } from '@swarm/client';
+import { createUpdaterClient } from '@swarm/updater-client';
 import { rollbackHost, updateHost } from '@swarm/master';
 
 const { files } = JSON.parse(process.env.BENCH_MASTER);

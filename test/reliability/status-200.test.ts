@@ -8,7 +8,7 @@
  * against a real master home (`swarm init`). Enrolling costs two RSA key pairs and two
  * node-forge signatures per host (seconds on a loaded 2-core box), so one host is enrolled
  * with `swarm enroll --updater` and the 19 other real updaters serve the same worker bundle,
- * recorded with its pins through @swarm/registry; the 180 others get dummy pins, since no
+ * recorded with its pins through @swarm/inventory; the 180 others get dummy pins, since no
  * TLS handshake ever completes with them. Each real updater is a full in-process updater
  * (its own install directory and lock) reached over pinned mutual TLS, like any other.
  *
@@ -34,7 +34,7 @@ import { createServer as createTlsServer, type Server as TlsServer } from 'node:
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '@swarm/log';
-import { openRegistry } from '@swarm/registry';
+import { openRegistry } from '@swarm/inventory';
 import { parseUpdaterConfig, startUpdater, type RunningUpdater } from '@swarm/updater';
 import { swarm } from '../cli-harness.js';
 import { freePort } from './helpers/package-helpers.js';

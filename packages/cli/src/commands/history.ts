@@ -1,6 +1,6 @@
 import { Option } from 'commander';
 import { openHome } from '@swarm/master';
-import type { Operation } from '@swarm/registry';
+import type { Operation } from '@swarm/inventory';
 import { parseCount } from '../options/rollout-options.js';
 import { formatTable } from '../output/table.js';
 import type { RegisterCommand } from '../program.js';

@@ -1,4 +1,4 @@
-import { createUpdaterClient } from '@swarm/client';
+import { createUpdaterClient } from '@swarm/updater-client';
 import { swarmError } from '@swarm/errors';
 import { openHome, targetOf } from '@swarm/master';
 import { formatTable } from '../output/table.js';

@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { createUpdaterClient } from '@swarm/client';
+import { createUpdaterClient } from '@swarm/updater-client';
 import { DEFAULT_POLICY, openHome } from '@swarm/master';
 import { addTargetOptions, parseCount, selectTargets } from '../options/rollout-options.js';
 import type { RegisterCommand } from '../program.js';

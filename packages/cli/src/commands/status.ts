@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { createUpdaterClient } from '@swarm/client';
+import { createUpdaterClient } from '@swarm/updater-client';
 import { hasCode, swarmError } from '@swarm/errors';
 import { openHome, targetOf } from '@swarm/master';
 import { parseCount } from '../options/rollout-options.js';

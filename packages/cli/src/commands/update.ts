@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { createUpdaterClient } from '@swarm/client';
+import { createUpdaterClient } from '@swarm/updater-client';
 import { swarmError } from '@swarm/errors';
 import {
   DEFAULT_POLICY,

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { swarmError } from '@swarm/errors';
-import type { HostRecord, Registry } from '@swarm/registry';
+import type { HostRecord, Registry } from '@swarm/inventory';
 
 /** Parse a non-negative integer flag value (commander argParser). */
 export function parseCount(name: string, min: number) {

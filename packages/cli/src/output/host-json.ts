@@ -1,4 +1,4 @@
-import type { HostRecord } from '@swarm/registry';
+import type { HostRecord } from '@swarm/inventory';
 
 /**
  * A host as `swarm hosts --json` shows it (SPEC.md §7), with exactly these keys: the type is

@@ -1,7 +1,7 @@
 import { rm, stat } from 'node:fs/promises';
 import { swarmError } from '@swarm/errors';
 import { assertHostName } from '@swarm/pki';
-import type { HostRecord } from '@swarm/registry';
+import type { HostRecord } from '@swarm/inventory';
 import { defaultBundleDir } from '../home/home-paths.js';
 import { withHome, type HomeRef } from '../home/with-home.js';
 

@@ -3,7 +3,7 @@ import { access, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { swarmError } from '@swarm/errors';
 import { BUNDLE_FILES, assertHostName, fingerprint, issueCertificate, writeWorkerBundle } from '@swarm/pki';
-import type { HostRecord } from '@swarm/registry';
+import type { HostRecord } from '@swarm/inventory';
 import { defaultBundleDir } from '../home/home-paths.js';
 import { withHome, type HomeRef } from '../home/with-home.js';
 import { assertHostAddress, assertPort } from './host-address.js';

@@ -13,7 +13,7 @@ import {
   issueCertificate,
   writeFileAtomic,
 } from '@swarm/pki';
-import { openRegistry } from '@swarm/registry';
+import { openRegistry } from '@swarm/inventory';
 import { manifestText } from './home-manifest.js';
 import { homePaths, type HomePaths } from './home-paths.js';
 

@@ -2,7 +2,7 @@ import { createPrivateKey, type X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { swarmError } from '@swarm/errors';
 import { identityOf, parseCertificate, type CertifiedKey } from '@swarm/pki';
-import { openRegistry, type Registry } from '@swarm/registry';
+import { openRegistry, type Registry } from '@swarm/inventory';
 import { readManifest } from './home-manifest.js';
 import { homePaths, type HomePaths } from './home-paths.js';
 

@@ -1,5 +1,5 @@
 import { isSwarmError, swarmError, type SwarmError } from '@swarm/errors';
-import type { Release, UpdaterClient, UpdaterHealth, UpdaterTarget, UploadSource } from '@swarm/client';
+import type { Release, UpdaterClient, UpdaterHealth, UpdaterTarget, UploadSource } from '@swarm/updater-client';
 import type { HostPhase, HostResult, Outcome } from './outcome.js';
 
 /** What every per-host step receives. */

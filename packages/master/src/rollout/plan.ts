@@ -1,6 +1,6 @@
-import type { UpdaterClient } from '@swarm/client';
+import type { UpdaterClient } from '@swarm/updater-client';
 import { isSwarmError } from '@swarm/errors';
-import type { HostRecord } from '@swarm/registry';
+import type { HostRecord } from '@swarm/inventory';
 import type { PackedRelease } from './host-steps.js';
 import { rolloutRelease, targetOf, type RolloutPolicy, type RolloutRelease } from './rollout.js';
 

@@ -1,6 +1,6 @@
 import { releaseId } from '@swarm/bundle';
-import type { UpdaterClient, UpdaterTarget } from '@swarm/client';
-import type { HostRecord, Registry } from '@swarm/registry';
+import type { UpdaterClient, UpdaterTarget } from '@swarm/updater-client';
+import type { HostRecord, Registry } from '@swarm/inventory';
 import { isFailure, type HostResult, type ReleaseRef, type RolloutEvent } from './outcome.js';
 import { rollbackHost, updateHost, type HostContext, type PackedRelease } from './host-steps.js';
 import { schedule } from './schedule.js';
