@@ -23,6 +23,24 @@ export function limit(name: keyof ExtractLimits, value: number, what: string): S
   return swarmError('SWARM_ERR_ARCHIVE_LIMIT', `${what} (${name} exceeded: ${value})`, { limit: name, value });
 }
 
+/**
+ * SWARM_ERR_ARCHIVE_INFLATION_RATIO `{ limit, inflatedBytes, compressedBytes, maxInflationRatio,
+ * inflationFloorBytes }`: the stream inflated past the ratio (inflation-guard.ts).
+ */
+export function inflationRatio(
+  inflatedBytes: number,
+  compressedBytes: number,
+  limits: Pick<ExtractLimits, 'maxInflationRatio' | 'inflationFloorBytes'>,
+): SwarmError {
+  const { maxInflationRatio, inflationFloorBytes } = limits;
+  return swarmError(
+    'SWARM_ERR_ARCHIVE_INFLATION_RATIO',
+    `the archive inflated ${inflatedBytes} bytes from ${compressedBytes} compressed bytes, more than ` +
+      `${maxInflationRatio} times (maxInflationRatio) past ${inflationFloorBytes} bytes (inflationFloorBytes): a gzip bomb?`,
+    { limit: 'maxInflationRatio', inflatedBytes, compressedBytes, maxInflationRatio, inflationFloorBytes },
+  );
+}
+
 /** SWARM_ERR_ARCHIVE_CORRUPT: not a complete, well-formed gzipped tarball. */
 export function corrupt(message: string): SwarmError {
   return swarmError('SWARM_ERR_ARCHIVE_CORRUPT', message);

@@ -57,17 +57,39 @@ export function symlinkTargetProblem(linkSegments: readonly string[], target: st
   return undefined;
 }
 
+/** The setuid and setgid bits of a mode. */
+const SET_ID_BITS = 0o6000;
+
 /**
- * Mode of an extracted file or directory: setuid, setgid, sticky and group/other write
- * bits dropped (mask 0755). The owner keeps read and write (and search on directories)
- * so the updater can always read, finish writing and delete what it extracted.
+ * Why an entry's mode is refused, or `undefined` when it is not: an entry with the setuid or
+ * setgid bit, whatever its type, refuses the whole archive (SPEC.md §6.3) rather than being
+ * installed with the bit dropped — a release asking for privilege is hostile or broken, and
+ * silently changing what it asked for would hide that. `swarm pack` never records these bits
+ * ({@link packedMode}). The sticky bit and group/other write bits are only normalised away
+ * ({@link extractedMode}).
+ */
+export function setIdProblem(mode: number | undefined): string | undefined {
+  const bits = (mode ?? 0) & SET_ID_BITS;
+  if (bits === 0) return undefined;
+  const which = bits === SET_ID_BITS ? 'setuid and setgid bits' : bits & 0o4000 ? 'setuid bit' : 'setgid bit';
+  return `${which} set (mode ${((mode ?? 0) & 0o7777).toString(8).padStart(4, '0')})`;
+}
+
+/**
+ * Mode of an extracted file or directory: sticky and group/other write bits dropped (mask
+ * 0755; setuid and setgid never get here, see {@link setIdProblem}, and the mask drops them
+ * too). The owner keeps read and write (and search on directories) so the updater can always
+ * read, finish writing and delete what it extracted.
  */
 export function extractedMode(kind: 'file' | 'directory', mode: number | undefined): number {
   if (kind === 'directory') return ((mode ?? 0o755) & 0o755) | 0o700;
   return ((mode ?? 0o644) & 0o755) | 0o600;
 }
 
-/** Mode recorded by `swarm pack`: directories 0755, files 0755 if owner-executable else 0644. */
+/**
+ * Mode recorded by `swarm pack`: directories 0755, files 0755 if owner-executable else 0644 —
+ * never setuid, setgid or sticky, whatever the tree holds, so the updater accepts it.
+ */
 export function packedMode(kind: 'file' | 'directory' | 'symlink', mode: number): number {
   if (kind === 'directory') return 0o755;
   if (kind === 'symlink') return 0o777;

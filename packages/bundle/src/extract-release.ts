@@ -48,11 +48,13 @@ const WORKER_HEAP_MB = 256;
  * running the tar parser cold than a warm one spends on the whole job (5 000 files: ~0.85
  * against ~0.4 CPU-s), for ~20 MB of resident memory while idle (wiki/benchmarks.md).
  * Every archive is treated as hostile: only regular files, directories and symlinks that
- * stay inside; modes masked to 0755; owners never taken from the archive; limits on
- * entries, sizes, depth and path length; a gzip bomb is stopped as soon as the inflated
- * stream outgrows what the limits allow.
+ * stay inside; an entry with the setuid or setgid bit refuses the archive; other modes
+ * masked to 0755; owners never taken from the archive; limits on entries, sizes, depth and
+ * path length; a gzip bomb is stopped as soon as the inflated stream outgrows the inflation
+ * ratio (past its floor) or what the size limits allow.
  * Failures: SWARM_ERR_ARCHIVE_CORRUPT (not a complete gzipped tarball),
  * SWARM_ERR_ARCHIVE_UNSAFE `{ entry, reason }`, SWARM_ERR_ARCHIVE_LIMIT `{ limit, value }`,
+ * SWARM_ERR_ARCHIVE_INFLATION_RATIO `{ inflatedBytes, compressedBytes, ... }`,
  * SWARM_ERR_ARCHIVE_WRITE_FAILED (disk full, permissions), and the manifest errors.
  *
  * The promise settles only once the worker has finished with `destDir` (its outcome is posted

@@ -8,8 +8,9 @@ import type { ReadEntry } from 'tar/read-entry';
 import { isSwarmError } from '@swarm/errors';
 import { abortError, clip, corrupt, limit, unsafe } from './archive-errors.js';
 import type { EntryWriter } from './entry-writer.js';
-import { extractedMode, foldPath, normalizeEntryPath, symlinkTargetProblem } from './entry-policy.js';
+import { extractedMode, foldPath, normalizeEntryPath, setIdProblem, symlinkTargetProblem } from './entry-policy.js';
 import { TAR_OVERHEAD_PER_ENTRY, type ExtractLimits } from './extract-limits.js';
+import { InflationGuard } from './inflation-guard.js';
 
 /**
  * Read and inflate sizes. Bounded reads keep memory flat whatever the archive holds (the
@@ -77,11 +78,15 @@ export async function unpackTarball(options: UnpackOptions): Promise<UnpackResul
   // Our own error, kept aside: when the consumer throws, pipeline() may reject with the
   // AbortError of the streams it tears down instead.
   let failure: unknown;
+  const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
+  const guard = new InflationGuard(gunzip, options.limits);
   try {
     const read = createReadStream(options.tarballPath, { highWaterMark: CHUNK_BYTES });
     await pipeline(
       hash ? hashing(read, hash, (n) => (hashed += n)) : read,
-      createGunzip({ chunkSize: CHUNK_BYTES }),
+      gunzip,
+      // Right after the inflater, so that a bomb stops it (and the reading) at once.
+      guard,
       // Buffer for the inflater to run ahead into while this thread writes.
       new PassThrough({ highWaterMark: INFLATE_AHEAD_BYTES }),
       async (inflated: AsyncIterable<Buffer>) => {
@@ -95,7 +100,8 @@ export async function unpackTarball(options: UnpackOptions): Promise<UnpackResul
     );
   } catch (err) {
     options.writer.close();
-    throw translate(failure ?? err);
+    // Whichever refused first: the guard, then the consumer's problem, then the pipeline's error.
+    throw translate(guard.refusal ?? failure ?? err);
   }
   unpacker.finish();
   const result: UnpackResult = { entries: unpacker.entries, bytes: unpacker.bytes };
@@ -207,6 +213,9 @@ class Unpacker {
     if (pathBytes > limits.maxPathBytes) throw limit('maxPathBytes', pathBytes, `path too long: ${clip(path)}`);
 
     const kind = kindOf(entry);
+    // Before the root is skipped: a set-id bit anywhere refuses the archive.
+    const setId = setIdProblem(entry.mode);
+    if (setId !== undefined) throw unsafe(entry.path, setId);
     if (segments.length === 0) {
       // `./` itself: the destination exists already and keeps its own mode.
       if (kind === 'directory') return void entry.resume();

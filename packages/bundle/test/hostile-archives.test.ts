@@ -163,19 +163,25 @@ group('symlinks', { concurrency: 4 }, () => {
 });
 
 group('entry types', { concurrency: 4 }, () => {
-  test('setuid, setgid and sticky bits are dropped', async () => {
+  test('the sticky bit is dropped (normalised, not refused: it grants nothing)', async () => {
     const s = await setup(
       tgz([
         manifestEntry(),
-        { name: 'suid', body: '#!/bin/sh\n', mode: 0o4755 },
-        { name: 'sgid', body: 'x', mode: 0o2755 },
+        { name: 'sticky-file', body: 'x', mode: 0o1755 },
         { name: 'tmp/', type: '5', mode: 0o1777 },
       ]),
     );
     await extractRelease(s.tarball, s.dest);
-    assert.equal((await stat(join(s.dest, 'suid'))).mode & 0o7777, 0o755);
-    assert.equal((await stat(join(s.dest, 'sgid'))).mode & 0o7777, 0o755);
+    assert.equal((await stat(join(s.dest, 'sticky-file'))).mode & 0o7777, 0o755);
     assert.equal((await stat(join(s.dest, 'tmp'))).mode & 0o7777, 0o755);
+    await assertContained(s);
+  });
+
+  test('a set-id refusal writes nothing after the entry (the files that follow never appear)', async () => {
+    const s = await setup(tgz([manifestEntry(), { name: 'suid', body: 'x', mode: 0o4755 }, ...trailingFiles(100)]));
+    await assert.rejects(extractRelease(s.tarball, s.dest), { code: 'SWARM_ERR_ARCHIVE_UNSAFE' });
+    await expectNothingAfter(s);
+    assert.ok(!(await listTree(s.dest)).includes('suid'), 'the setuid file was written');
     await assertContained(s);
   });
 
@@ -219,7 +225,39 @@ group('entry types', { concurrency: 4 }, () => {
 group('limits', { concurrency: 4 });
 
 // One at a time: they assert on the process's memory.
-group('gzip bombs', { concurrency: 1 });
+group('gzip bombs', { concurrency: 1 }, () => {
+  test('below the floor the ratio is not checked: 48 MiB of zeros (~1000:1) extracts', async () => {
+    const manifest = manifestEntry();
+    const s = await setup(tgz([manifest, { name: 'zeros', body: Buffer.alloc(48 * 1024 * 1024) }]));
+    const result = await extractRelease(s.tarball, s.dest);
+    assert.equal(result.bytes, 48 * 1024 * 1024 + Buffer.byteLength(manifest.body!));
+    await assertContained(s);
+  });
+
+  test('a raised ratio lets a genuinely compressible release through (80 MiB of zeros, ratio 5000)', async () => {
+    const s = await setup(tgz([manifestEntry(), { name: 'zeros', body: Buffer.alloc(80 * 1024 * 1024) }]));
+    await assert.rejects(extractRelease(s.tarball, join(s.root, 'refused')), {
+      code: 'SWARM_ERR_ARCHIVE_INFLATION_RATIO',
+    });
+    await rm(join(s.root, 'refused'), { recursive: true, force: true });
+    const result = await extractRelease(s.tarball, s.dest, { limits: { maxInflationRatio: 5000 } });
+    assert.equal((await stat(join(s.dest, 'zeros'))).size, 80 * 1024 * 1024);
+    assert.equal(result.manifest.name, 'app');
+    await assertContained(s);
+  });
+
+  test('invalid inflation settings are a configuration error, before anything is read', async () => {
+    const s = await setup(tgz([manifestEntry()]));
+    for (const limits of [{ maxInflationRatio: 0 }, { inflationFloorBytes: -1 }, { maxInflationRatio: 1.5 }]) {
+      await assert.rejects(extractRelease(s.tarball, s.dest, { limits }), (err: any) => {
+        assert.equal(err.code, 'SWARM_ERR_CONFIG_INVALID');
+        assert.match(err.details.problems[0], new RegExp(`^${Object.keys(limits)[0]}: must be a positive integer`));
+        return true;
+      });
+    }
+    await assert.rejects(stat(s.dest), { code: 'ENOENT' });
+  });
+});
 
 group('corrupt archives', { concurrency: 4 }, () => {
   test('a positive base-256 size field is read, not refused (valid, if unusual, encoding)', async () => {

@@ -191,6 +191,29 @@ describe('packRelease determinism', () => {
     assert.equal(result.fileCount, 6);
   });
 
+  test('setuid, setgid and sticky bits in the tree are never packed (the updater would refuse them)', async () => {
+    const tree = await makeTree(files);
+    await chmod(join(tree, 'bin/run.sh'), 0o4755);
+    await chmod(join(tree, 'server.js'), 0o2644);
+    await chmod(join(tree, 'lib'), 0o2775);
+    await chmod(join(tree, 'assets/empty'), 0o1777);
+    // The modes really are on disk (the test could not fail otherwise).
+    assert.equal((await stat(join(tree, 'bin/run.sh'))).mode & 0o7000, 0o4000);
+    assert.equal((await stat(join(tree, 'lib'))).mode & 0o7000, 0o2000);
+    const result = await packRelease({ tree, out: out() });
+    const entries = await listTarball(result.file);
+    for (const e of entries) assert.equal(e.mode & 0o7000, 0, `${e.path} packed with mode ${e.mode.toString(8)}`);
+    const mode = (p: string) => entries.find((e) => e.path === p)!.mode;
+    assert.equal(mode('bin/run.sh'), 0o755);
+    assert.equal(mode('server.js'), 0o644);
+    assert.equal(mode('lib/'), 0o755);
+    assert.equal(mode('assets/empty/'), 0o755);
+    // And the updater's rules accept what was packed.
+    const dest = join(base, `extract-${++counter}`);
+    await extractRelease(result.file, dest);
+    assert.equal((await stat(join(dest, 'bin/run.sh'))).mode & 0o7777, 0o755);
+  });
+
   test('the gzip header carries no name, no time, and a fixed OS byte', async () => {
     const tree = await makeTree(files);
     const bytes = await readFile((await packRelease({ tree, out: out() })).file);

@@ -225,6 +225,13 @@ export const catalogue = {
     remedy:
       'Reduce the release (entries, total size, file size, path depth) or raise the updater limit named in the message.',
   },
+  SWARM_ERR_ARCHIVE_INFLATION_RATIO: {
+    status: 422,
+    exit: 1,
+    message: 'the archive inflates far more than a release does (a gzip bomb?)',
+    remedy:
+      'Releases built by `swarm pack` inflate about 3-6 times; if this one is genuine, raise --extract-max-inflation-ratio or --extract-inflation-floor-bytes (SWARM_EXTRACT_MAX_INFLATION_RATIO, SWARM_EXTRACT_INFLATION_FLOOR_BYTES) on the updater.',
+  },
   SWARM_ERR_ARCHIVE_CORRUPT: {
     status: 422,
     exit: 1,

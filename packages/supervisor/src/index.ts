@@ -14,7 +14,12 @@ export {
 } from './self-dir.js';
 
 // The protocol between the running updater and its supervisor.
-export { isSelfUpdateRequest, type SelfUpdateRequest } from './updater-process.js';
+export {
+  isSelfUpdateRequest,
+  isStartFailureReport,
+  type SelfUpdateRequest,
+  type StartFailureReport,
+} from './updater-process.js';
 export { waitForVersion, fetchVersion, type HealthEndpoint } from './health-check.js';
 
 // The updater processes of a self directory, whoever started them (orphans of a dead supervisor).

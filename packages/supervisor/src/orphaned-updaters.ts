@@ -85,7 +85,7 @@ async function allGone(pids: readonly number[], withinMs: number): Promise<boole
 }
 
 /** True while `pid` exists and is not a zombie (an orphan is reaped by init, not by us). */
-async function alive(pid: number): Promise<boolean> {
+export async function alive(pid: number): Promise<boolean> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);

@@ -1,9 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { isErrorCode, reviveError, swarmError, type SwarmError } from '@swarm/errors';
 import type { Logger } from '@swarm/log';
 import { faultPoint } from './fault-point.js';
 import { waitForVersion, type HealthEndpoint } from './health-check.js';
-import { stopOrphanedUpdaters } from './orphaned-updaters.js';
+import { alive, findUpdaterProcesses, stopOrphanedUpdaters } from './orphaned-updaters.js';
 import { acquireSelfLock } from './self-lock.js';
 import {
   currentReleaseId,
@@ -20,7 +21,9 @@ import {
   isSelfUpdateRequest,
   startUpdaterProcess,
   stopProcess,
+  watchStartFailure,
   type SelfUpdateRequest,
+  type StartFailureReport,
 } from './updater-process.js';
 
 /** Options of {@link runSupervisor}. */
@@ -47,6 +50,8 @@ const MIN_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
 /** An updater that ran this long is considered stable: the crash backoff starts over. */
 const STABLE_MS = 60_000;
+/** The exit status of a refusal to start: usage or configuration error (SPEC.md §7). */
+const REFUSED_EXIT = 2;
 
 /**
  * The supervisor: the bootloader of a worker's updater, and the only part a self-update
@@ -64,12 +69,18 @@ const STABLE_MS = 60_000;
  * - If the new updater does not come up within the deadline, the previous one is started
  *   again and `lastSelfUpdate` records the failure and its reason (SPEC.md §6.8).
  * - The agent is never touched: it runs in its own process group; each updater adopts it.
+ * - An updater that exits 2 refused to start (its configuration, or another live updater owns
+ *   the install directory: SPEC.md §6.6) and is not restarted: the supervisor rejects with
+ *   its error. The one exception is the lock held by an updater of this self directory that
+ *   a previous supervisor left running (stopped, then the updater is started again).
  */
 export async function runSupervisor(options: SupervisorOptions): Promise<void> {
   const paths = selfDirPaths(options.selfDir);
   const log = options.log;
   const grace = options.stopGraceMs ?? 10_000;
   const lock = await acquireSelfLock(paths.lock);
+  /** For each updater started, what it reported if it failed to start. */
+  const lastWords = new WeakMap<ChildProcess, () => Promise<StartFailureReport['error'] | null>>();
   try {
     // Before anything else: no updater of a dead supervisor may run alongside ours.
     await stopOrphanedUpdaters(paths, grace, log);
@@ -93,7 +104,19 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
         continue;
       }
       // The updater died on its own: restart it, backing off while it keeps dying.
+      const failed = child;
       child = null;
+      if (event.exit === REFUSED_EXIT) {
+        const refused = await refusal(failed);
+        if (refused) {
+          const owner = refused.code === 'SWARM_ERR_UPDATER_LOCKED' ? refused.details.pid : undefined;
+          log.error(
+            { code: refused.code, updater: failed.pid, owner },
+            'the updater refused to start; not restarting it',
+          );
+          throw refused;
+        }
+      }
       if (Date.now() - startedAt > STABLE_MS) backoff = MIN_BACKOFF_MS;
       log.warn({ exit: event.exit, restartInMs: backoff }, 'updater exited; restarting it');
       await sleep(backoff, options.signal);
@@ -102,6 +125,42 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     if (child) await stopProcess(child, grace);
   } finally {
     await lock.release();
+  }
+
+  /**
+   * The updater `failed` exited 2. Returns the error the supervisor ends with: the updater's
+   * own, as it reported it over the IPC channel (SWARM_ERR_UPDATER_LOCKED names the owner's
+   * PID). Returns null — start it again — only when the lock it found is, or was, transient:
+   * - its owner is an updater of this self directory (found in /proc: run from one of our
+   *   releases with our `--self-dir`), which can only be one a previous supervisor left
+   *   running, as ours has exited: it is stopped, as at start;
+   * - its owner has exited meanwhile: the install directory is free now.
+   * Any other live owner is a second `swarm updater` (another self directory, or none) that
+   * owns the install directory: restarting would only wait on it forever (issue 12).
+   */
+  async function refusal(failed: ChildProcess): Promise<SwarmError | null> {
+    const report = await lastWords.get(failed)?.();
+    if (report && isErrorCode(report.code)) {
+      const error = reviveError(report);
+      const owner = error.details.pid;
+      if (error.code !== 'SWARM_ERR_UPDATER_LOCKED' || typeof owner !== 'number') return error;
+      if ((await findUpdaterProcesses(paths)).includes(owner)) {
+        log.warn({ owner }, 'an updater left by a previous supervisor holds the install directory');
+        await stopOrphanedUpdaters(paths, grace, log);
+        return null;
+      }
+      // Released meanwhile; else a second `swarm updater` (not ours) owns the directory.
+      return (await alive(owner)) ? error : null;
+    }
+    // An updater release older than the report (or one that died before sending it): the
+    // exit status alone. Only an orphan of this self directory can make it transient.
+    if ((await stopOrphanedUpdaters(paths, grace, log)).length > 0) return null;
+    const said = typeof report?.message === 'string' ? `: ${report.message}` : ' (its error is logged above)';
+    return swarmError(
+      'SWARM_ERR_CONFIG_INVALID',
+      `the updater (PID ${failed.pid}) refused to start with exit status ${REFUSED_EXIT}${said}; not restarting it`,
+      { pid: failed.pid, exit: REFUSED_EXIT },
+    );
   }
 
   /** Start the updater of release `id`. No updater of this self directory runs when it is called. */
@@ -114,6 +173,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
       args: options.updaterArgs,
       env: options.env,
     });
+    lastWords.set(child, watchStartFailure(child));
     log.info({ release: id, pid: child.pid }, 'updater started');
     return child;
   }

@@ -23,6 +23,53 @@ export function isSelfUpdateRequest(message: unknown): message is SelfUpdateRequ
   );
 }
 
+/**
+ * A message an updater that failed to start sends its supervisor before it exits: the error it
+ * printed, as the wire form `{ code, message, ...details }` (SPEC.md §5). It lets the
+ * supervisor tell a refusal it must not retry (exit 2: SWARM_ERR_UPDATER_LOCKED naming the
+ * owner's PID, SWARM_ERR_CONFIG_INVALID…) from a crash it restarts. Updater releases older than
+ * this message send nothing; the supervisor then has the exit status alone.
+ */
+export interface StartFailureReport {
+  readonly type: 'swarm:start-failed';
+  readonly error: { readonly code?: unknown; readonly message?: unknown; readonly [detail: string]: unknown };
+}
+
+export function isStartFailureReport(message: unknown): message is StartFailureReport {
+  const m = message as Partial<StartFailureReport> | null;
+  return (
+    m !== null &&
+    typeof m === 'object' &&
+    m.type === 'swarm:start-failed' &&
+    typeof m.error === 'object' &&
+    m.error !== null
+  );
+}
+
+/** How long to wait, after an updater exited, for the messages it sent just before. */
+const LAST_WORDS_MS = 2000;
+
+/**
+ * Listen, from the moment `child` is spawned, for the {@link StartFailureReport} it may send.
+ * The returned function resolves with it (or null) once the child has exited: it waits for
+ * the IPC channel to close — the 'close' event comes after every message sent — but no more
+ * than {@link LAST_WORDS_MS}, should a process the updater started hold the channel open.
+ */
+export function watchStartFailure(child: ChildProcess): () => Promise<StartFailureReport['error'] | null> {
+  let report: StartFailureReport['error'] | null = null;
+  child.on('message', (message: unknown) => {
+    if (isStartFailureReport(message)) report = message.error;
+  });
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  return async () => {
+    await exited(child);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, LAST_WORDS_MS)))]);
+    clearTimeout(timer);
+    return report;
+  };
+}
+
 /** Options for starting one updater process from a release directory. */
 export interface StartOptions {
   /** The release directory (resolved, not through `current`). */

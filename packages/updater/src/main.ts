@@ -1,9 +1,10 @@
 // The entry of the updater release (`swarm pack --self`): bundled into one file that runs
 // with plain `node`, started by the supervisor from `<self-dir>/current` with the same
 // flags as `swarm updater`. Only this entry exits the process.
-import { isSwarmError } from '@swarm/errors';
+import { errorBody, isSwarmError } from '@swarm/errors';
 import { parseUpdaterConfig } from './config/parse-config.js';
 import { runUpdater } from './server/run-updater.js';
+import { supervisorChannel } from './self/supervisor-channel.js';
 import { parseUpdaterArgv } from './self/updater-argv.js';
 
 // An updater never outlives its supervisor: when the IPC channel closes (the supervisor
@@ -33,5 +34,8 @@ try {
     : { message: String(err) };
   process.stderr.write(`${JSON.stringify({ level: 60, name: 'updater', msg: 'updater failed to start', ...body })}\n`);
   process.exitCode = isSwarmError(err) ? err.exitCode : 1;
+  // The supervisor reads this to tell a refusal (exit 2: SWARM_ERR_UPDATER_LOCKED naming the
+  // owner, a bad configuration), which it must not retry, from a crash it restarts.
+  await supervisorChannel()?.reportStartFailure(isSwarmError(err) ? errorBody(err) : { message: String(err) });
   if (process.connected) process.disconnect();
 }

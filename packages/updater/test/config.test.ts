@@ -50,6 +50,27 @@ describe('the declaration', () => {
     assert.equal(config.extractMaxEntryBytes, DEFAULT_EXTRACT_LIMITS.maxEntryBytes);
     assert.equal(config.extractMaxDepth, DEFAULT_EXTRACT_LIMITS.maxDepth);
     assert.equal(config.extractMaxPathBytes, DEFAULT_EXTRACT_LIMITS.maxPathBytes);
+    assert.equal(config.extractMaxInflationRatio, DEFAULT_EXTRACT_LIMITS.maxInflationRatio);
+    assert.equal(config.extractInflationFloorBytes, DEFAULT_EXTRACT_LIMITS.inflationFloorBytes);
+  });
+
+  it('has the gzip bomb guard of issue 12: ratio 100 past 64 MiB; caps of 2 GiB in all, 1 GiB per file', () => {
+    const config = parseUpdaterConfig({ flags: required });
+    assert.equal(config.extractMaxInflationRatio, 100);
+    assert.equal(config.extractInflationFloorBytes, 64 * 1024 ** 2);
+    assert.equal(config.extractMaxTotalBytes, 2 * 1024 ** 3);
+    assert.equal(config.extractMaxEntryBytes, 1024 ** 3);
+  });
+
+  it('gives every key a default text for --help (never "undefined")', () => {
+    const byKey = Object.fromEntries(updaterConfigKeys.map((k) => [k.key, k.defaultText]));
+    assert.equal(byKey.bundle, '(required)');
+    assert.equal(byKey.selfDir, '(none)');
+    assert.equal(byKey.extractMaxInflationRatio, '100');
+    assert.equal(byKey.extractInflationFloorBytes, String(64 * 1024 ** 2));
+    for (const key of updaterConfigKeys) {
+      assert.ok(key.defaultText.length > 0 && !key.defaultText.includes('undefined'), key.key);
+    }
   });
 });
 
@@ -64,9 +85,7 @@ describe('wiki/remote-updates.md', () => {
     for (const key of updaterConfigKeys) {
       const row = rows.get(key.key);
       assert.ok(row, `${key.key} is in the settings table`);
-      const shown =
-        key.defaultText ?? (key.default === null ? (key.required ? '(required)' : '(none)') : String(key.default));
-      assert.deepEqual(row, [key.flag, key.env, shown], key.key);
+      assert.deepEqual(row, [key.flag, key.env, key.defaultText], key.key);
     }
     assert.equal(rows.size, updaterConfigKeys.length, 'and nothing else');
   });
@@ -135,6 +154,40 @@ describe('validation', () => {
         `${re} in ${JSON.stringify(problems)}`,
       );
     assert.equal(problems.length, expected.length);
+  });
+
+  it('refuses bad inflation-ratio settings from flags, environment and file, all at once', async () => {
+    const file = join(dir, 'bad-ratio.json');
+    await writeFile(file, JSON.stringify({ ...required, extractMaxInflationRatio: 2.5 }));
+    let caught: unknown;
+    try {
+      parseUpdaterConfig({
+        file,
+        env: { SWARM_EXTRACT_INFLATION_FLOOR_BYTES: '64MiB' },
+        flags: { extractMaxInflationRatio: '0' },
+      });
+    } catch (err) {
+      caught = err;
+    }
+    assert.ok(hasCode(caught, 'SWARM_ERR_CONFIG_INVALID'), String(caught));
+    const problems = (caught as { details: { problems: string[] } }).details.problems;
+    const expected = [
+      /extractMaxInflationRatio: must be an integer/,
+      /SWARM_EXTRACT_INFLATION_FLOOR_BYTES: must be an integer/,
+      /--extract-max-inflation-ratio: must be at least 1/,
+    ];
+    for (const re of expected)
+      assert.ok(
+        problems.some((p) => re.test(p)),
+        `${re} in ${JSON.stringify(problems)}`,
+      );
+    assert.equal(problems.length, expected.length, JSON.stringify(problems));
+    const ok = parseUpdaterConfig({
+      env: { SWARM_EXTRACT_INFLATION_FLOOR_BYTES: '1048576' },
+      flags: { ...required, extractMaxInflationRatio: '1000' },
+    });
+    assert.equal(ok.extractInflationFloorBytes, 1024 * 1024);
+    assert.equal(ok.extractMaxInflationRatio, 1000);
   });
 
   it('refuses an unreadable or non-JSON config file', async () => {

@@ -43,6 +43,8 @@ const LIMITS = {
   extractMaxEntryBytes: 16 * 1024 * 1024,
   extractMaxDepth: 16,
   extractMaxPathBytes: 1024,
+  // Below the total cap, so that a bomb within every size cap meets the ratio first.
+  extractInflationFloorBytes: 8 * 1024 * 1024,
 };
 const RECEIVE_TIMEOUT_MS = 2500;
 const IDLE_TIMEOUT_MS = 500;
@@ -276,6 +278,33 @@ const CASES: HostileCase[] = [
   longOnly(
     unsafe('GNU sparse entry (an unsupported type is refused, not skipped)', () => [M, { name: 'sp', type: 'S' }]),
   ),
+  // Set-id bits: refused, not installed with the bit dropped (SPEC.md §6.3, issue 12).
+  archive(
+    'a setuid file',
+    () => [M, { name: 'agent.mjs', body: '' }, { name: 'bin/helper', body: '#!/bin/sh\n', mode: 0o4755 }],
+    'SWARM_ERR_ARCHIVE_UNSAFE',
+    (a) => {
+      assert.equal(a.body.entry, 'bin/helper');
+      assert.match(a.body.reason, /^setuid bit set/);
+    },
+  ),
+  longOnly(
+    archive(
+      'a setgid file',
+      () => [M, { name: 'agent.mjs', body: '' }, { name: 'sgid', body: 'x', mode: 0o2755 }],
+      'SWARM_ERR_ARCHIVE_UNSAFE',
+      (a) => assert.match(a.body.reason, /^setgid bit set/),
+    ),
+  ),
+  archive(
+    'a setgid directory',
+    () => [M, { name: 'shared/', type: '5', mode: 0o2775 }, { name: 'shared/agent.mjs', body: '' }],
+    'SWARM_ERR_ARCHIVE_UNSAFE',
+    (a) => {
+      assert.equal(a.body.entry, 'shared/');
+      assert.match(a.body.reason, /^setgid bit set/);
+    },
+  ),
   // Collisions.
   unsafe('unicode collision ß / ss on a normalizing file system (GHSA-r6q2-hw4h-h46w)', () => [
     M,
@@ -385,7 +414,8 @@ const CASES: HostileCase[] = [
   longOnly(
     archive(
       'a path longer than the cap (PAX path)',
-      () => [M, pax({ path: `${'x'.repeat(1100)}/f` }), { name: 'short', body: 'x' }],
+      // Segments under NAME_MAX (255 bytes, refused on its own as UNSAFE), 1206 bytes in all.
+      () => [M, pax({ path: `${`${'x'.repeat(200)}/`.repeat(6)}f` }), { name: 'short', body: 'x' }],
       'SWARM_ERR_ARCHIVE_LIMIT',
     ),
   ),
@@ -395,6 +425,19 @@ const CASES: HostileCase[] = [
     send: () => pushArchive(zeroBomb(tar([M], { eof: false }))),
     status: 422,
     code: 'SWARM_ERR_ARCHIVE_CORRUPT',
+  },
+  {
+    name: 'gzip bomb: 1 GiB of zeros inside a file every size cap allows (stopped by the inflation ratio)',
+    group: 'bomb',
+    send: () => pushArchive(zeroBomb(tar([M, { name: 'zeros', size: 16 * 1024 * 1024, body: '' }], { eof: false }))),
+    status: 422,
+    code: 'SWARM_ERR_ARCHIVE_INFLATION_RATIO',
+    also: (a) => {
+      // At the first 256 KiB inflater chunk past the floor: the bytes say it stopped early.
+      const floor = LIMITS.extractInflationFloorBytes;
+      assert.ok(a.body.inflatedBytes > floor && a.body.inflatedBytes <= floor + 256 * 1024, a.text);
+      assert.ok(a.body.inflatedBytes > 100 * a.body.compressedBytes, a.text);
+    },
   },
   longOnly({
     name: 'gzip bomb: a 1 GiB entry of zeros (refused at its header by the total cap)',

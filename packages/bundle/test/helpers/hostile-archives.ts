@@ -51,6 +51,22 @@ function zeroBomb(prefix: Buffer): Buffer {
   return Buffer.concat([...parts, member.subarray(0, member.length - 8)]);
 }
 
+/** The bytes one inflater chunk adds at most (safe-unpack.ts reads and inflates 256 KiB at a time). */
+export const INFLATE_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * A refusal by the inflation ratio came at the first inflater chunk past `floor`: the bytes it
+ * reports, not a time, show the bomb was stopped early (~1 MB of the 1 GiB read).
+ */
+function assertStoppedAt(error: any, floor: number, ratio: number): void {
+  const { inflatedBytes, compressedBytes, maxInflationRatio, inflationFloorBytes, limit } = error.details;
+  assert.equal(limit, 'maxInflationRatio');
+  assert.equal(maxInflationRatio, ratio);
+  assert.equal(inflationFloorBytes, floor);
+  assert.ok(inflatedBytes > floor && inflatedBytes <= floor + INFLATE_CHUNK_BYTES, `inflatedBytes ${inflatedBytes}`);
+  assert.ok(compressedBytes > 0 && inflatedBytes > ratio * compressedBytes, `compressedBytes ${compressedBytes}`);
+}
+
 const minusTwo = (): Buffer => {
   const field = Buffer.alloc(12, 0xff);
   field[11] = 0xfe;
@@ -317,6 +333,46 @@ export const HOSTILE_ARCHIVES: readonly HostileArchive[] = [
     reason: /unsupported entry type/,
   },
 
+  {
+    group: 'entry types',
+    name: 'a setuid file is refused, not installed with the bit dropped (SPEC.md §6.3)',
+    build: () => tgz([manifestEntry(), { name: 'bin/su', body: '#!/bin/sh\n', mode: 0o4755 }, ...trailingFiles()]),
+    code: 'SWARM_ERR_ARCHIVE_UNSAFE',
+    reason: /^setuid bit set \(mode 4755\)$/,
+    check: (error) => assert.equal(error.details.entry, 'bin/su'),
+  },
+  {
+    group: 'entry types',
+    name: 'a setgid file is refused',
+    build: () => tgz([manifestEntry(), { name: 'sgid', body: 'x', mode: 0o2711 }, ...trailingFiles()]),
+    code: 'SWARM_ERR_ARCHIVE_UNSAFE',
+    reason: /^setgid bit set \(mode 2711\)$/,
+    check: (error) => assert.equal(error.details.entry, 'sgid'),
+  },
+  {
+    group: 'entry types',
+    name: 'a setgid directory is refused (what it creates would inherit its group)',
+    build: () => tgz([manifestEntry(), { name: 'shared/', type: '5', mode: 0o2775 }, { name: 'shared/f', body: 'x' }]),
+    code: 'SWARM_ERR_ARCHIVE_UNSAFE',
+    reason: /^setgid bit set \(mode 2775\)$/,
+    check: (error) => assert.equal(error.details.entry, 'shared/'),
+  },
+  {
+    group: 'entry types',
+    name: 'a file with both setuid and setgid, not owner-executable, is refused',
+    build: () => tgz([manifestEntry(), { name: 'both', body: 'x', mode: 0o6644 }]),
+    code: 'SWARM_ERR_ARCHIVE_UNSAFE',
+    reason: /^setuid and setgid bits set \(mode 6644\)$/,
+  },
+  {
+    group: 'entry types',
+    name: 'a setgid bit on the release root (./) is refused too',
+    build: () => tgz([{ name: './', type: '5', mode: 0o2755 }, manifestEntry()]),
+    code: 'SWARM_ERR_ARCHIVE_UNSAFE',
+    reason: /^setgid bit set/,
+    check: (error) => assert.equal(error.details.entry, './'),
+  },
+
   // --- limits --------------------------------------------------------------------------
   {
     group: 'limits',
@@ -355,7 +411,8 @@ export const HOSTILE_ARCHIVES: readonly HostileArchive[] = [
   {
     group: 'limits',
     name: 'long path cap (via a PAX path, past the ustar fields)',
-    build: () => tgz([manifestEntry(), pax({ path: `${'x'.repeat(150)}/${'y'.repeat(150)}/f` }), { name: 'short', body: 'x' }]),
+    build: () =>
+      tgz([manifestEntry(), pax({ path: `${'x'.repeat(150)}/${'y'.repeat(150)}/f` }), { name: 'short', body: 'x' }]),
     code: 'SWARM_ERR_ARCHIVE_LIMIT',
     limit: 'maxPathBytes',
     limits: { maxPathBytes: 255 },
@@ -401,6 +458,26 @@ export const HOSTILE_ARCHIVES: readonly HostileArchive[] = [
     code: 'SWARM_ERR_ARCHIVE_CORRUPT',
     reason: /follow the end-of-archive marker/,
     bomb: true,
+  },
+  {
+    group: 'gzip bombs',
+    name: '1 GiB of zeros in files the size caps allow is stopped by the inflation ratio past 64 MiB',
+    // A 256 MiB file of zeros: its header is within the default caps; only its ratio (~1000:1) is not.
+    build: () =>
+      zeroBomb(tar([manifestEntry(), { name: 'zeros-0', size: 256 * 1024 * 1024, body: '' }], { eof: false })),
+    code: 'SWARM_ERR_ARCHIVE_INFLATION_RATIO',
+    bomb: true,
+    check: (error) => assertStoppedAt(error, 64 * 1024 * 1024, 100),
+  },
+  {
+    group: 'gzip bombs',
+    name: 'the inflation ratio and its floor are settable (floor 1 MiB, ratio 50)',
+    build: () =>
+      zeroBomb(tar([manifestEntry(), { name: 'zeros-0', size: 256 * 1024 * 1024, body: '' }], { eof: false })),
+    code: 'SWARM_ERR_ARCHIVE_INFLATION_RATIO',
+    limits: { inflationFloorBytes: 1024 * 1024, maxInflationRatio: 50 },
+    bomb: true,
+    check: (error) => assertStoppedAt(error, 1024 * 1024, 50),
   },
   {
     group: 'gzip bombs',

@@ -9,7 +9,10 @@ export interface SystemdUnitOptions {
 
 /**
  * The systemd unit of the supervisor (SPEC.md §9, wiki/operations.md). `Restart=always`
- * brings the supervisor back whatever happens to it; `KillMode=process` stops only the
+ * brings the supervisor back whatever happens to it — except exit status 2, a refusal to start
+ * (a configuration error, or another live updater owns the install directory: SPEC.md §6.6),
+ * which restarting cannot fix (`RestartPreventExitStatus=2`: the unit shows failed, with the
+ * error in its log, instead of looking alive); `KillMode=process` stops only the
  * supervisor on stop/restart — it stops its updater itself, and the agent, in its own
  * process group, keeps serving until the next updater adopts it.
  */
@@ -28,6 +31,9 @@ Type=simple
 ExecStart=${[options.node, options.swarm, 'updater', ...options.args].map(quote).join(' ')}
 Restart=always
 RestartSec=2
+# Exit status 2 is a refusal to start (a configuration error, or another updater owns the
+# install directory): restarting cannot fix it, so the unit stays failed with the error logged.
+RestartPreventExitStatus=2
 # Stop only the supervisor: it stops the updater gracefully, and the agent (own process
 # group) keeps running across updater restarts and upgrades; the next updater adopts it.
 KillMode=process

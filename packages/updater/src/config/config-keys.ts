@@ -53,6 +53,8 @@ export interface UpdaterConfig {
   readonly extractMaxEntryBytes: number;
   readonly extractMaxDepth: number;
   readonly extractMaxPathBytes: number;
+  readonly extractMaxInflationRatio: number;
+  readonly extractInflationFloorBytes: number;
   /** logs/agent.log is rotated to agent.log.1 once larger than this. */
   readonly agentLogMaxBytes: number;
   /** First delay before restarting a crashed agent; doubles on each crash. */
@@ -73,8 +75,11 @@ export interface ConfigKey {
   readonly type: ConfigValueType;
   /** Default value; null when there is none or it is derived at start (see `defaultText`). */
   readonly default: number | string | null;
-  /** How the default reads in --help when it is derived. */
-  readonly defaultText?: string;
+  /**
+   * How the default reads in `--help` and wiki/remote-updates.md: the value, `(required)`,
+   * `(none)`, or how it is derived at start.
+   */
+  readonly defaultText: string;
   /** True when the updater cannot start without it. */
   readonly required?: boolean;
   /** Environment variable: `SWARM_<UPPER_SNAKE>`. */
@@ -87,7 +92,8 @@ export interface ConfigKey {
   readonly max?: number;
 }
 
-type KeySpec = Omit<ConfigKey, 'key' | 'env' | 'flag'>;
+/** A declaration as written below: `defaultText` only where the default is derived. */
+type KeySpec = Omit<ConfigKey, 'key' | 'env' | 'flag' | 'defaultText'> & { readonly defaultText?: string };
 
 const GIB = 1024 * 1024 * 1024;
 const MIB = 1024 * 1024;
@@ -197,6 +203,18 @@ const specs = {
     min: 1,
     description: 'longest path in a release, in bytes',
   },
+  extractMaxInflationRatio: {
+    type: 'integer',
+    default: DEFAULT_EXTRACT_LIMITS.maxInflationRatio,
+    min: 1,
+    description: 'most bytes a release may inflate to per compressed byte read (gzip bomb guard)',
+  },
+  extractInflationFloorBytes: {
+    type: 'integer',
+    default: DEFAULT_EXTRACT_LIMITS.inflationFloorBytes,
+    min: 1,
+    description: 'inflated bytes below which the inflation ratio is not checked',
+  },
   agentLogMaxBytes: {
     type: 'integer',
     default: 10 * MIB,
@@ -243,9 +261,12 @@ function kebab(key: string): string {
 /** Every key, in declaration order, with its flag and environment variable. */
 export const updaterConfigKeys: readonly ConfigKey[] = (Object.keys(specs) as (keyof UpdaterConfig)[]).map((key) => {
   const flag = kebab(key);
+  const spec = specs[key] as KeySpec;
   return {
     key,
-    ...(specs[key] as KeySpec),
+    ...spec,
+    defaultText:
+      spec.defaultText ?? (spec.default === null ? (spec.required ? '(required)' : '(none)') : String(spec.default)),
     flag: `--${flag}`,
     env: `SWARM_${flag.replaceAll('-', '_').toUpperCase()}`,
   };

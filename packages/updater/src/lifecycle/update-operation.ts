@@ -35,6 +35,8 @@ export function extractLimits(config: UpdaterConfig): ExtractLimits {
     maxEntryBytes: config.extractMaxEntryBytes,
     maxDepth: config.extractMaxDepth,
     maxPathBytes: config.extractMaxPathBytes,
+    maxInflationRatio: config.extractMaxInflationRatio,
+    inflationFloorBytes: config.extractInflationFloorBytes,
   };
 }
 

@@ -9,6 +9,11 @@ export interface SupervisorChannel {
   requestSwitch(release: { id: string; version: string; attempt: string }): void;
   /** Called when the supervisor reports the outcome of a switch to this (new) updater. */
   onRecord(listener: (record: unknown) => void): void;
+  /**
+   * Tell the supervisor why this updater could not start (`StartFailureReport`): the error
+   * body, `{ code, message, ...details }`. Resolves once it is sent, so the process may exit.
+   */
+  reportStartFailure(error: Record<string, unknown>): Promise<void>;
 }
 
 /** The channel, or null when this updater runs on its own (no `--self-dir` supervisor). */
@@ -23,5 +28,11 @@ export function supervisorChannel(): SupervisorChannel | null {
         if (message?.type === 'swarm:self-update-record') listener(message.record);
       });
     },
+    reportStartFailure: (error) =>
+      new Promise((resolve) => {
+        // The callback runs once the message is written, or with the error if it cannot be.
+        if (process.send) process.send({ type: 'swarm:start-failed', error }, () => resolve());
+        else resolve();
+      }),
   };
 }

@@ -16,36 +16,49 @@ function octal(value: number, width: number): string {
 }
 
 /**
- * Build a gzipped ustar archive byte by byte — no tar library, so the tests can write what no
- * well-behaved packer would (escaping paths, links out of the tree, bad manifests).
+ * One 512-byte ustar header. `size` is the declared size of a file (its content's length
+ * unless given: a streamed body follows it, see {@link rawTar}).
  */
-export function rawTarball(entries: readonly RawEntry[]): Buffer {
+export function tarHeader(entry: RawEntry & { readonly size?: number }): Buffer {
+  const type = entry.type ?? '0';
+  const header = Buffer.alloc(512);
+  header.write(entry.name, 0, 100, 'utf8');
+  header.write(octal(entry.mode ?? (type === '5' ? 0o755 : 0o644), 8), 100, 'ascii');
+  header.write(octal(0, 8), 108, 'ascii');
+  header.write(octal(0, 8), 116, 'ascii');
+  header.write(octal(type === '0' ? (entry.size ?? Buffer.byteLength(entry.content ?? '')) : 0, 12), 124, 'ascii');
+  header.write(octal(946_684_800, 12), 136, 'ascii');
+  header.write('        ', 148, 'ascii');
+  header.write(type, 156, 'ascii');
+  header.write(entry.linkname ?? '', 157, 100, 'utf8');
+  header.write('ustar\0', 257, 'ascii');
+  header.write('00', 263, 'ascii');
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+  return header;
+}
+
+/** The (uncompressed) ustar stream of `entries`, ended by two zero blocks unless `eof` is false. */
+export function rawTar(entries: readonly RawEntry[], options: { eof?: boolean } = {}): Buffer {
   const blocks: Buffer[] = [];
   for (const entry of entries) {
     const content = Buffer.from(entry.content ?? '');
-    const type = entry.type ?? '0';
-    const header = Buffer.alloc(512);
-    header.write(entry.name, 0, 100, 'utf8');
-    header.write(octal(entry.mode ?? (type === '5' ? 0o755 : 0o644), 8), 100, 'ascii');
-    header.write(octal(0, 8), 108, 'ascii');
-    header.write(octal(0, 8), 116, 'ascii');
-    header.write(octal(type === '0' ? content.length : 0, 12), 124, 'ascii');
-    header.write(octal(946_684_800, 12), 136, 'ascii');
-    header.write('        ', 148, 'ascii');
-    header.write(type, 156, 'ascii');
-    header.write(entry.linkname ?? '', 157, 100, 'utf8');
-    header.write('ustar\0', 257, 'ascii');
-    header.write('00', 263, 'ascii');
-    let sum = 0;
-    for (const byte of header) sum += byte;
-    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
-    blocks.push(header);
-    if (type === '0' && content.length > 0) {
+    blocks.push(tarHeader(entry));
+    if ((entry.type ?? '0') === '0' && content.length > 0) {
       blocks.push(content, Buffer.alloc((512 - (content.length % 512)) % 512));
     }
   }
-  blocks.push(Buffer.alloc(1024));
-  return gzipSync(Buffer.concat(blocks));
+  if (options.eof !== false) blocks.push(Buffer.alloc(1024));
+  return Buffer.concat(blocks);
+}
+
+/**
+ * Build a gzipped ustar archive byte by byte — no tar library, so the tests can write what no
+ * well-behaved packer would (escaping paths, links out of the tree, setuid modes, bad manifests).
+ */
+export function rawTarball(entries: readonly RawEntry[]): Buffer {
+  return gzipSync(rawTar(entries));
 }
 
 /** Write a raw tarball to `path`; returns its sha256 and size, like packRelease. */
