@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Extraction alone, for working on @swarm/bundle: extractRelease (the updater's extraction)
 // against GNU `tar xzf`, interleaved A B A B on the same tarball, each into a fresh directory.
-// Nothing is deleted until the end (NOTES.md: deletions slow this disk down for minutes).
+// Nothing is deleted until the end (wiki/reference/platform-facts.md: deletions slow this disk down for minutes).
 //
 //   node bench/extract.mjs [--workload small|large] [--pairs N] [--tarball FILE] [--keep-work]
 import { execFile } from 'node:child_process';

@@ -290,7 +290,7 @@ try {
   }
 } finally {
   await stopAll();
-  // Deleting trees slows file creation on this disk for minutes (NOTES.md): only at the very
+  // Deleting trees slows file creation on this disk for minutes (wiki/reference/platform-facts.md): only at the very
   // end, and without making the caller wait for it (a run's trees take ~10 s to delete).
   if (!args['keep-work']) removeInBackground(work);
   else log(`work directory kept: ${work}`);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles the reference agent (packages/agent/dist/main.js, so build first: `tsc -b`) into
 // one file, examples/agent-release/agent.mjs, that runs with plain `node` and no
-// node_modules: the agent ships inside a release, and a worker has only Node (SPEC.md §9).
+// node_modules: the agent ships inside a release, and a worker has only Node (wiki/reference/guarantees.md#requirements-and-installation).
 // Usage: node scripts/bundle-agent.mjs [--out FILE]   (default examples/agent-release/agent.mjs)
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';

@@ -1,6 +1,6 @@
 // Shared esbuild settings for the files swarm ships inside releases (the reference agent,
 // the updater release): one ESM file per entry that runs with plain `node` >= 20 and no
-// node_modules, because a worker has only Node (SPEC.md §9).
+// node_modules, because a worker has only Node (wiki/reference/guarantees.md#requirements-and-installation).
 import { build } from 'esbuild';
 
 /**

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the test suite: every `*.test.ts` under packages/*/test and test/ (excluding
 // test/reliability/long, run by `npm run test:reliability`), with Node's test runner and tsx.
-// Node 20 cannot glob for .ts files itself (NOTES.md), hence this list.
+// Node 20 cannot glob for .ts files itself (wiki/reference/platform-facts.md), hence this list.
 // Usage: node scripts/test.mjs [--long] [path-substring…]   e.g. `node scripts/test.mjs pki updater`
 // (--long also runs test/reliability/long/).
 import { spawnSync } from 'node:child_process';

@@ -45,7 +45,7 @@ describe('swarm enroll, hosts and decommission', () => {
     ]);
   });
 
-  it('hosts --json has the SPEC.md §7 shape and the pins openssl computes from the bundle', async () => {
+  it('hosts --json has the wiki/reference/cli.md shape and the pins openssl computes from the bundle', async () => {
     const hosts = await hostsJson();
     assert.equal(hosts.length, 1);
     const [web1] = hosts;

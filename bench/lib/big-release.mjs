@@ -1,4 +1,4 @@
-// Updater memory while receiving a 1 GB release (SPEC.md §6.7: memory independent of size).
+// Updater memory while receiving a 1 GB release (wiki/reference/guarantees.md#bounded-memory: memory independent of size).
 //
 // `receive` (quick mode): the tarball is a sparse file of 10^9 zero bytes — no disk used on the
 // sending side. The updater receives, hashes and writes all of it, verifies the digest, then

@@ -84,7 +84,7 @@ export async function runSingleHost({
   const floorHost = await pki.host(`${workload}-floor`, { agentPort: floorAgentPort, updaterPort: floorPort });
   const driver = await startDriver(pki.files);
   // Keep every release of the run unless told otherwise: no prune then deletes a tree inside a
-  // timed phase (NOTES.md: deleting thousands of files slows file creation for minutes here).
+  // timed phase (wiki/reference/platform-facts.md: deleting thousands of files slows file creation for minutes here).
   keep ??= packed.length + 3;
   const product = await productHost({
     work,

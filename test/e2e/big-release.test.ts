@@ -1,5 +1,5 @@
 // Issue 4 acceptance: the master's memory while pushing a ~300 MB release to three hosts
-// stays far below the release size (SPEC.md §6.7 on the master's side: the tarball is
+// stays far below the release size (wiki/reference/guarantees.md#bounded-memory on the master's side: the tarball is
 // streamed from disk, never held in memory). The real CLI runs as a child process so its
 // peak RSS is its own: /usr/bin/time -v when present, else VmHWM polled from /proc.
 import { randomFillSync } from 'node:crypto';

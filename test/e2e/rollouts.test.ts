@@ -57,9 +57,9 @@ describe('swarm update / status / releases / rollback / history on a real fleet 
     const first = await fleet.swarmJson<RolloutJson>(['update', '--all', '--tree', trees.v1]);
     assert.equal(first.code, 0, first.stderr);
     assert.deepEqual(outcomes(first.json), each('updated'));
-    // SPEC.md §7 shape, exactly.
+    // wiki/reference/cli.md shape, exactly.
     assert.deepEqual(Object.keys(first.json).sort(), ['release', 'results']);
-    // SPEC.md §5/§7: a release object wherever it appears; no single install time at the top.
+    // wiki/reference/updater-api.md, cli.md: a release object wherever it appears; no single install time at the top.
     assert.deepEqual(Object.keys(first.json.release!).sort(), RELEASE_KEYS);
     assert.equal(first.json.release!.name, 'agent');
     assert.equal(first.json.release!.version, '1.0.0');
@@ -198,7 +198,7 @@ describe('swarm update / status / releases / rollback / history on a real fleet 
   });
 
   // State: every host on v2, prev v1.
-  it('status --json has the SPEC.md §7 shape; releases --host lists the slots', async () => {
+  it('status --json has the wiki/reference/cli.md shape; releases --host lists the slots', async () => {
     const rows = await status();
     assert.deepEqual(
       rows.map((r) => r.host),
@@ -248,7 +248,7 @@ describe('swarm update / status / releases / rollback / history on a real fleet 
     const res = await fleet.swarmJson<RolloutJson>(['rollback', '--all']);
     assert.equal(res.code, 0, res.stderr);
     assert.deepEqual(outcomes(res.json), each('rolled_back'));
-    // Every host went back to the same release: it is the top-level release (SPEC.md §7).
+    // Every host went back to the same release: it is the top-level release (wiki/reference/cli.md).
     assert.deepEqual(Object.keys(res.json.release!).sort(), RELEASE_KEYS);
     assert.deepEqual([res.json.release!.id, res.json.release!.installedAt], [ids.v1, null]);
     for (const r of res.json.results) {
@@ -259,7 +259,7 @@ describe('swarm update / status / releases / rollback / history on a real fleet 
     for (const [i, host] of HOSTS.entries()) {
       const pid = await fleet.agentPid(host);
       assert.ok(pid && pid !== agentsBefore[i], `${host}'s agent was restarted`);
-      // SPEC.md §6.4: the previous release's code, started from its own directory.
+      // wiki/reference/guarantees.md#rollback-restores-code: the previous release's code, started from its own directory.
       assert.equal(await readlink(`/proc/${pid}/cwd`), join(fleet.host(host).installDir, 'releases', ids.v1));
     }
     for (const s of await status()) {

@@ -1,5 +1,5 @@
 // Issue 12 item 3, end to end: a second `swarm updater` on an install directory that a live
-// updater owns refuses to start (SPEC.md §6.6) — it exits non-zero within seconds, naming the
+// updater owns refuses to start (wiki/reference/guarantees.md#one-operation-at-a-time) — it exits non-zero within seconds, naming the
 // owner's PID, instead of a supervisor restarting a LOCKED updater forever — and the first
 // keeps serving. Real CLI processes, a real fleet (mTLS certificates from `swarm enroll`).
 import assert from 'node:assert/strict';

@@ -75,7 +75,7 @@ const onlyHealth: Record<Route, string> = {
 };
 const every = (cell: string) => Object.fromEntries(ROUTES.map((r) => [r, cell])) as Record<Route, string>;
 /**
- * Signed by our CA, so the handshake passes. SPEC.md §2: `GET /health` accepts any certificate
+ * Signed by our CA, so the handshake passes. wiki/reference/updater-api.md#transport-and-identity: `GET /health` accepts any certificate
  * of the CA; every other route requires a valid identity of this trust domain.
  */
 const healthOnlyNoIdentity: Record<Route, string> = { ...every(IDENTITY), 'GET /health': '200' };
@@ -170,7 +170,7 @@ async function cell(route: Route, key: CertifiedKey | undefined): Promise<string
     return `${answer.status}${answer.status === 200 ? '' : ` ${answer.body?.code}`}`;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    // TLS 1.3: a refused client certificate reaches the client as an alert or a reset (NOTES.md).
+    // TLS 1.3: a refused client certificate reaches the client as an alert or a reset (wiki/reference/platform-facts.md).
     if (/ECONNRESET|EPIPE|ERR_SSL|alert|socket hang up/i.test(`${e.code} ${e.message}`)) return TLS_REFUSED;
     throw err;
   }

@@ -4,10 +4,10 @@ import { fingerprint, identityOf, type Identity } from '@swarm/pki';
 import { AgentError } from './agent-error.js';
 import { AGENT_VERSION } from './version.js';
 
-/** Default agent port (SPEC.md §8), used when SWARM_AGENT_PORT is unset. */
+/** Default agent port (wiki/reference/guarantees.md#defaults-and-limits), used when SWARM_AGENT_PORT is unset. */
 export const DEFAULT_AGENT_PORT = 8765;
 
-/** What the agent runs with, read from the environment the updater gives a release (SPEC.md §4). */
+/** What the agent runs with, read from the environment the updater gives a release (wiki/reference/layouts.md#release-tarball). */
 export interface AgentConfig {
   readonly caPem: string;
   readonly certPem: string;
@@ -98,7 +98,7 @@ function parsePort(value: string | undefined, problems: string[]): number | null
   return n;
 }
 
-/** Private keys are 0600 (SPEC.md §2); a wider key still works, but the operator should know. */
+/** Private keys are 0600 (wiki/reference/updater-api.md#transport-and-identity); a wider key still works, but the operator should know. */
 async function keyModeWarning(path: string): Promise<string | null> {
   try {
     const mode = (await stat(resolve(path))).mode & 0o777;

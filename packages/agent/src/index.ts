@@ -5,7 +5,7 @@ export { runAgent } from './run-agent.js';
 // Its command line: flags, test knobs and help.
 export { parseAgentArgs, AGENT_USAGE, DEFAULT_LISTEN_HOST, DEFAULT_SHUTDOWN_TIMEOUT_MS, type AgentArgs, type AgentFlags } from './args.js';
 
-// Its environment (SPEC.md §4) and who may call what.
+// Its environment (wiki/reference/layouts.md#release-tarball) and who may call what.
 export { loadAgentConfig, DEFAULT_AGENT_PORT, type AgentConfig } from './config.js';
 export { authorizePeer, type PeerDecision } from './authorize.js';
 

@@ -13,7 +13,7 @@ import { findRoute, notFound, type AgentState, type Reply } from './routes.js';
 /** Options of {@link startAgent}. */
 export interface StartAgentOptions {
   /**
-   * The environment the updater gives a release (SPEC.md §4): `SWARM_CA`, `SWARM_CERT`,
+   * The environment the updater gives a release (wiki/reference/layouts.md#release-tarball): `SWARM_CA`, `SWARM_CERT`,
    * `SWARM_KEY` (paths, relative to the working directory), `SWARM_AGENT_PORT` (default
    * 8765; 0 picks a free port), `SWARM_HOST`, `SWARM_RELEASE_VERSION`, `SWARM_LOG_LEVEL`.
    */
@@ -130,7 +130,7 @@ function createTlsServer(config: AgentConfig): Server {
       ca: config.caPem,
       cert: config.certPem,
       key: config.keyPem,
-      // Mutual TLS: no certificate of the CA, no connection (SPEC.md §2). Never relaxed.
+      // Mutual TLS: no certificate of the CA, no connection (wiki/reference/updater-api.md#transport-and-identity). Never relaxed.
       requestCert: true,
       rejectUnauthorized: true,
       minVersion: 'TLSv1.2',

@@ -5,7 +5,7 @@ import type { EntryWriter } from './entry-writer.js';
 
 /**
  * Writes accepted entries below `destDir`, synchronously (the extraction worker's fast path:
- * NOTES.md measured node-tar sync at 1.9 s against 4.8 s async for 20k files).
+ * wiki/reference/platform-facts.md measured node-tar sync at 1.9 s against 4.8 s async for 20k files).
  * INVARIANTS (with the Unpacker's: no entry below a symlink or a file, no duplicate):
  * - files are created with O_EXCL|O_NOFOLLOW, so a path that exists is never followed or
  *   overwritten;

@@ -62,7 +62,7 @@ const SET_ID_BITS = 0o6000;
 
 /**
  * Why an entry's mode is refused, or `undefined` when it is not: an entry with the setuid or
- * setgid bit, whatever its type, refuses the whole archive (SPEC.md §6.3) rather than being
+ * setgid bit, whatever its type, refuses the whole archive (wiki/reference/guarantees.md#hostile-archives-are-refused) rather than being
  * installed with the bit dropped — a release asking for privilege is hostile or broken, and
  * silently changing what it asked for would hide that. `swarm pack` never records these bits
  * ({@link packedMode}). The sticky bit and group/other write bits are only normalised away

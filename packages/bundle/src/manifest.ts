@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isSwarmError, swarmError } from '@swarm/errors';
 import { normalizeEntryPath } from './entry-policy.js';
 
-/** The file at the root of every release that describes it (SPEC.md §4). */
+/** The file at the root of every release that describes it (wiki/reference/layouts.md#release-tarball). */
 export const MANIFEST_FILE = 'release.json';
 
 /** The literal a health URL or address may carry; the updater replaces it with the agent port. */
@@ -49,7 +49,7 @@ export interface ExecHealthCheck extends HealthTiming {
 export type HealthCheck = UrlHealthCheck | TcpHealthCheck | ExecHealthCheck;
 
 /**
- * A validated `release.json` (SPEC.md §4).
+ * A validated `release.json` (wiki/reference/layouts.md#release-tarball).
  *
  * Unknown keys are ignored, so a release written for a newer swarm still installs on an
  * older updater; they are dropped from the validated object. The keys `__proto__`,

@@ -58,7 +58,7 @@ const BATCH_BYTES = 512 * 1024;
 const GZIP_CHUNK_BYTES = 128 * 1024;
 
 /**
- * Build a deterministic gzipped tarball of a release tree (SPEC.md §4, issue 4): the same
+ * Build a deterministic gzipped tarball of a release tree (wiki/reference/layouts.md#release-tarball, issue 4): the same
  * tree gives the same bytes, whatever the files' times, owners or the order the file
  * system lists them in. Entries are sorted (depth-first, names in UTF-8 byte order),
  * stamped 2000-01-01T00:00:00Z, owned by 0:0 with no user/group names, modes normalized

@@ -14,7 +14,7 @@ import { InflationGuard } from './inflation-guard.js';
 
 /**
  * Read and inflate sizes. Bounded reads keep memory flat whatever the archive holds (the
- * NOTES.md gzip bomb reached 1.1 GB RSS with node-tar's default read size). Inflating runs
+ * wiki/reference/platform-facts.md gzip bomb reached 1.1 GB RSS with node-tar's default read size). Inflating runs
  * on the libuv pool while this thread parses and writes; 256 KiB chunks and a few MiB of
  * read-ahead let the two overlap (measured: 64 KiB chunks without read-ahead were ~20%
  * slower on 5 000 files).
@@ -56,7 +56,7 @@ type Kind = 'directory' | 'file' | 'symlink';
  * Read a gzipped tarball entry by entry, apply every rule to each entry as the stream is
  * parsed, and hand the accepted ones to `options.writer`, synchronously. Extraction runs it
  * with a DiskWriter inside the extraction worker (see extract-worker.ts): the sync file system
- * calls are the fast path (NOTES.md: node-tar sync 1.9 s vs async 4.8 s for 20k files) and the
+ * calls are the fast path (wiki/reference/platform-facts.md: node-tar sync 1.9 s vs async 4.8 s for 20k files) and the
  * worker keeps them off the caller's event loop. An inspection runs it with a DryWriter: the
  * same rules, nothing written.
  *

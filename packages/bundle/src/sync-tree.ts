@@ -6,7 +6,7 @@ import { join } from 'node:path';
 const FSYNC_CONCURRENCY = 16;
 
 /**
- * Make everything under `dir` durable, once, before it is activated (SPEC.md §6.1:
+ * Make everything under `dir` durable, once, before it is activated (wiki/reference/guarantees.md#atomic-activation:
  * `current` must always resolve to a complete release, even after a power cut).
  *
  * {@link extractRelease} does not fsync each file: 5 000 fsyncs take ~0.7 s on this

@@ -28,7 +28,7 @@ function refuses(raw: unknown, pattern: RegExp): void {
 }
 
 describe('validateManifest', () => {
-  test('accepts the SPEC.md example', () => {
+  test('accepts the example of wiki/reference/layouts.md#release-tarball', () => {
     const spec = {
       name: 'web',
       version: '1.4.2',

@@ -19,7 +19,7 @@
  *   `ctx.stderr`, progress only when `ctx.stderr.isTTY`).
  * - A command that reports per-host results (update, rollback…) prints them, then sets
  *   `exit.code = 1` on the {@link ExitStatus} it was registered with when a host failed
- *   (SPEC.md §7), instead of throwing.
+ *   (wiki/reference/cli.md), instead of throwing.
  * - The master home is `ctx.home(command)` (global `--home`, then `SWARM_HOME`, then ~/.swarm).
  */
 import { Command } from 'commander';

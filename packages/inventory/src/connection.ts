@@ -12,7 +12,7 @@ export const REGISTRY_FILE_MODE = 0o600;
  * in `node::RemoveEnvironmentCleanupHook`) when V8 garbage-collects one of their
  * ObjectWraps from a task that runs outside any JS context — here a better-sqlite3 12
  * Statement or Database. It is timing-dependent and was seen in CI on Node 24.21.
- * better-sqlite3 13 avoids it but drops Node 20 (NOTES.md). So statements are prepared
+ * better-sqlite3 13 avoids it but drops Node 20 (wiki/reference/platform-facts.md). So statements are prepared
  * once per connection and nothing is ever left to the collector; a closed connection
  * costs a few kilobytes until exit, and the swarm CLI opens one or two per command.
  */

@@ -1,9 +1,9 @@
 import { swarmError } from '@swarm/errors';
 import type { Connection } from './connection.js';
 
-/** An enrolled host and the pins of its certificates. Field names are SPEC.md §7's JSON. */
+/** An enrolled host and the pins of its certificates. Field names are wiki/reference/cli.md's JSON. */
 export interface HostRecord {
-  /** Host name (SPEC.md §2 pattern); the primary key. */
+  /** Host name (wiki/reference/updater-api.md#transport-and-identity pattern); the primary key. */
   readonly name: string;
   /** DNS name or IP address the master connects to. */
   readonly address: string;

@@ -26,7 +26,7 @@ export const MIGRATIONS: readonly Migration[] = [
         applied_at TEXT NOT NULL
       );
 
-      -- One row per enrolled host, with the pins of its certificates (SPEC.md §2).
+      -- One row per enrolled host, with the pins of its certificates (wiki/reference/updater-api.md#transport-and-identity).
       -- updater_fingerprint is NULL for a host enrolled without --updater: no pin, no push.
       CREATE TABLE hosts (
         name                TEXT PRIMARY KEY,

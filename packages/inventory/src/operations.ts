@@ -7,7 +7,7 @@ export type OperationKind = 'update' | 'rollback' | 'update-self';
 /** Lifecycle of an operation: `running` until finished, `interrupted` when cut short (Ctrl-C). */
 export type OperationStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
 
-/** Outcome on one host; the values of SPEC.md §7 (`swarm update --json`). */
+/** Outcome on one host; the values of wiki/reference/cli.md (`swarm update --json`). */
 export type HostOutcome = 'updated' | 'up_to_date' | 'rolled_back' | 'failed' | 'skipped';
 
 /** The release an operation pushes. */

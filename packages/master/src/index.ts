@@ -1,4 +1,4 @@
-// The master home (SPEC.md §3): where it is, creating it, opening it.
+// The master home (wiki/reference/layouts.md): where it is, creating it, opening it.
 export { resolveHome, type ResolveHomeOptions } from './home/resolve-home.js';
 export { homePaths, defaultBundleDir, type HomePaths } from './home/home-paths.js';
 export { initHome, type InitHomeOptions, type InitHomeResult } from './home/init-home.js';

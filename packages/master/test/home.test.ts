@@ -34,7 +34,7 @@ describe('initHome and openHome', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('creates the SPEC.md §3 layout with private modes', async () => {
+  it('creates the wiki/reference/layouts.md layout with private modes', async () => {
     const p = homePaths(home);
     assert.equal(await mode(home), 0o700);
     for (const d of [p.caDir, p.masterDir, p.bundles]) assert.equal(await mode(d), 0o700, d);

@@ -152,7 +152,7 @@ function setValidity(cert: forge.pki.Certificate, notBefore: Date, days: number)
 }
 
 /**
- * Sign `cert` with SHA-256 and RSA PKCS#1 v1.5 — forge's default digest is SHA-1 (NOTES.md).
+ * Sign `cert` with SHA-256 and RSA PKCS#1 v1.5 — forge's default digest is SHA-1 (wiki/reference/platform-facts.md).
  * This is what forge's `cert.sign` does, with the RSA operation left to Node's native crypto:
  * forge's pure-JavaScript RSA-3072 signature costs 0.1–0.2 s of CPU per certificate, paid
  * at every enrollment (and by every test that builds a fleet).

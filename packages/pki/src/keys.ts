@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
-/** RSA modulus size for every key swarm makes: at least 3072 bits (SPEC.md §2). */
+/** RSA modulus size for every key swarm makes: at least 3072 bits (wiki/reference/updater-api.md#transport-and-identity). */
 export const RSA_BITS = 3072;
 
 /** A PEM key pair: PKCS#8 private key, SPKI public key. */
@@ -14,7 +14,7 @@ export interface KeyPairPem {
 
 /**
  * Generate an RSA key pair with Node's native crypto, off the main thread. node-forge's
- * pure-JS keygen takes seconds and blocks the event loop (NOTES.md); forge only signs.
+ * pure-JS keygen takes seconds and blocks the event loop (wiki/reference/platform-facts.md); forge only signs.
  */
 export async function generateRsaKeyPair(bits: number = RSA_BITS): Promise<KeyPairPem> {
   const { privateKey, publicKey } = await generateKeyPairAsync('rsa', {

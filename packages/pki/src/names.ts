@@ -1,6 +1,6 @@
 import { swarmError } from '@swarm/errors';
 
-/** Host names: DNS-label shaped, lowercase (SPEC.md §2). */
+/** Host names: DNS-label shaped, lowercase (wiki/reference/updater-api.md#transport-and-identity). */
 export const HOST_NAME_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Names that can never be a host: `master` is the master identity's own path. */

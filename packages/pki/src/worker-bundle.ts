@@ -16,7 +16,7 @@ export interface HostInfo {
   readonly updaterPort: number;
 }
 
-/** A worker bundle: what `swarm enroll` hands to a worker (SPEC.md §3). */
+/** A worker bundle: what `swarm enroll` hands to a worker (wiki/reference/layouts.md). */
 export interface WorkerBundle {
   readonly host: HostInfo;
   readonly caPem: string;

@@ -40,7 +40,7 @@ export type SupervisorFaultPoint = (typeof SUPERVISOR_FAULT_POINTS)[number];
 
 /**
  * A point where the reliability tests kill the supervisor to prove that a self-update never
- * strands a host (SPEC.md §6.8). Inert unless SWARM_TEST_KILL_AT names it; then the process
+ * strands a host (wiki/reference/guarantees.md#self-update-never-strands-a-host). Inert unless SWARM_TEST_KILL_AT names it; then the process
  * SIGKILLs itself on the spot — no cleanup, no flush, no goodbye to its updater: exactly what
  * a crash or `kill -9` does.
  */

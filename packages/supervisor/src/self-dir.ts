@@ -5,7 +5,7 @@ import { writeFileAtomic } from '@swarm/pki';
 
 /**
  * The self directory: the updater's own code, in the same shape as an install directory
- * (SPEC.md §3): `current -> releases/<id>`, one directory per release, and `state.json`,
+ * (wiki/reference/layouts.md): `current -> releases/<id>`, one directory per release, and `state.json`,
  * the supervisor's journal.
  */
 export interface SelfDirPaths {

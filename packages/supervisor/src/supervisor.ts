@@ -50,7 +50,7 @@ const MIN_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
 /** An updater that ran this long is considered stable: the crash backoff starts over. */
 const STABLE_MS = 60_000;
-/** The exit status of a refusal to start: usage or configuration error (SPEC.md §7). */
+/** The exit status of a refusal to start: usage or configuration error (wiki/reference/cli.md). */
 const REFUSED_EXIT = 2;
 
 /**
@@ -67,10 +67,10 @@ const REFUSED_EXIT = 2;
  *   updater answered `/health` with its version, or the old one is back: a supervisor killed
  *   mid-switch goes back to the old release when it starts again.
  * - If the new updater does not come up within the deadline, the previous one is started
- *   again and `lastSelfUpdate` records the failure and its reason (SPEC.md §6.8).
+ *   again and `lastSelfUpdate` records the failure and its reason (wiki/reference/guarantees.md#self-update-never-strands-a-host).
  * - The agent is never touched: it runs in its own process group; each updater adopts it.
  * - An updater that exits 2 refused to start (its configuration, or another live updater owns
- *   the install directory: SPEC.md §6.6) and is not restarted: the supervisor rejects with
+ *   the install directory: wiki/reference/guarantees.md#one-operation-at-a-time) and is not restarted: the supervisor rejects with
  *   its error. The one exception is the lock held by an updater of this self directory that
  *   a previous supervisor left running (stopped, then the updater is started again).
  */

@@ -25,7 +25,7 @@ export function isSelfUpdateRequest(message: unknown): message is SelfUpdateRequ
 
 /**
  * A message an updater that failed to start sends its supervisor before it exits: the error it
- * printed, as the wire form `{ code, message, ...details }` (SPEC.md §5). It lets the
+ * printed, as the wire form `{ code, message, ...details }` (wiki/reference/updater-api.md). It lets the
  * supervisor tell a refusal it must not retry (exit 2: SWARM_ERR_UPDATER_LOCKED naming the
  * owner's PID, SWARM_ERR_CONFIG_INVALID…) from a crash it restarts. Updater releases older than
  * this message send nothing; the supervisor then has the exit status alone.

@@ -1,5 +1,5 @@
 // Issue 12 item 3: an updater that exits 2 refused to start (its configuration, or another
-// live updater owns the install directory — SPEC.md §6.6) and restarting it cannot help, so
+// live updater owns the install directory — wiki/reference/guarantees.md#one-operation-at-a-time) and restarting it cannot help, so
 // the supervisor must not restart it but end with its error; while an install lock held by an
 // updater a previous supervisor of this self directory left running is only transient.
 // Real supervisor, real updater processes (the fake updater of helpers/fake-self-dir.ts).

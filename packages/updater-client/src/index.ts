@@ -14,7 +14,7 @@ export {
 // Who is talking to whom: the master identity and the updaters it targets.
 export { originOf, type MasterIdentity, type UpdaterTarget, type TargetDetails } from './target.js';
 
-// The updater's answers (SPEC.md §5).
+// The updater's answers (wiki/reference/updater-api.md).
 export type {
   Release,
   RetainedRelease,

@@ -74,7 +74,7 @@ export async function checkUploadSource(source: UploadSource): Promise<void> {
 }
 
 /**
- * The updater's upload body (SPEC.md §5): field `sha256`, field `size`, then the file part
+ * The updater's upload body (wiki/reference/updater-api.md): field `sha256`, field `size`, then the file part
  * `tarball` (application/gzip). The framing is written around a read stream of the file, so
  * memory stays at a few chunks whatever the release size, and the length is known up front.
  * undici writes an async iterable with backpressure: the next chunk is read only once the

@@ -1,5 +1,5 @@
 /**
- * The updater's answers (SPEC.md §5), and the checks that turn an unexpected body into
+ * The updater's answers (wiki/reference/updater-api.md), and the checks that turn an unexpected body into
  * SWARM_ERR_CLIENT_BAD_RESPONSE instead of a crash somewhere in the rollout engine. The
  * checks cover what the master relies on; extra fields are kept, so a newer updater that
  * adds some still works.

@@ -75,7 +75,7 @@ export interface UploadOptions extends UploadSource, CallOptions {
 }
 
 /**
- * The master's client to the updaters (SPEC.md §5). Every call goes over mutual TLS on a
+ * The master's client to the updaters (wiki/reference/updater-api.md). Every call goes over mutual TLS on a
  * fresh connection whose updater certificate is checked against the target's pin before
  * the request is written; every failure is a swarm error with the target's `host`,
  * `address` and `port` in its details.

@@ -2,7 +2,7 @@ import { readFile, realpath } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /**
- * The updater's own version (SPEC.md §5): the `version` of the release.json it runs from —
+ * The updater's own version (wiki/reference/updater-api.md): the `version` of the release.json it runs from —
  * the updater release's `release.json` beside its entry file (`updater.mjs`), wherever that
  * release was extracted — else this package's version. `selfDir` is kept for callers that
  * know it; the file beside the entry is what decides.

@@ -33,7 +33,7 @@ async function peakRss(pid: number): Promise<number> {
   return kb * 1024;
 }
 
-describe('bounded memory (SPEC.md §6.7)', () => {
+describe('bounded memory (wiki/reference/guarantees.md#bounded-memory)', () => {
   it(`receiving a ${UPLOAD_MIB} MiB upload raises the updater's peak RSS by far less than its size`, async (t) => {
     installDir = await mkdtemp(join(fx.root, 'install-'));
     updater = spawnUpdater(fx, { '--install-dir': installDir, '--agent-port': await freePort() });

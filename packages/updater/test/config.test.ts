@@ -36,7 +36,7 @@ describe('the declaration', () => {
     assert.equal(byKey.keep!.flag, '--keep');
   });
 
-  it('has the SPEC.md §8 defaults and the bundle extraction limits', () => {
+  it('has the wiki/reference/guarantees.md#defaults-and-limits defaults and the bundle extraction limits', () => {
     const config = parseUpdaterConfig({ flags: required });
     assert.equal(config.maxUploadBytes, 1024 ** 3);
     assert.equal(config.keep, 2);

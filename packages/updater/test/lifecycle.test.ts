@@ -88,7 +88,7 @@ describe('a good push', () => {
     const pid = health.body.agent.pid as number;
     assert.equal(await cwdOf(pid), await releasePath(u.installDir, idOf(v1)));
 
-    // The agent got the SPEC.md §4 environment and answers its health.
+    // The agent got the wiki/reference/layouts.md#release-tarball environment and answers its health.
     const agent = await agentHealth(u.agentPort);
     assert.equal(agent.version, '1.0.0');
     assert.equal(agent.pid, pid);

@@ -45,7 +45,7 @@ export interface CliChild {
   readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 }
 
-/** Short timings for every updater of the suite: the probe windows of SPEC.md §8 are seconds long. */
+/** Short timings for every updater of the suite: the probe windows of wiki/reference/guarantees.md#defaults-and-limits are seconds long. */
 const FAST_FLAGS = ['--healthy-for-ms', '300', '--probe-interval-ms', '50', '--stop-timeout-ms', '2000'];
 
 /**
@@ -313,7 +313,7 @@ export class Fleet {
   }
 }
 
-/** The parts of `GET /health` the tests read (SPEC.md §5). */
+/** The parts of `GET /health` the tests read (wiki/reference/updater-api.md). */
 export interface Health {
   readonly status: string;
   readonly role: string;

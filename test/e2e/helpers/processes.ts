@@ -5,7 +5,7 @@ import { sep } from 'node:path';
  * PIDs of the live processes whose working directory is `dir` or below it (from /proc).
  * Every process a fleet starts runs from inside the fleet's temp root — supervisors and CLI
  * children by our choice of cwd, updaters from `<self-dir>/releases/<id>`, agents, install
- * commands and checks from `<install-dir>/releases/<id>` (SPEC.md §4) — so this finds them
+ * commands and checks from `<install-dir>/releases/<id>` (wiki/reference/layouts.md#release-tarball) — so this finds them
  * all, whoever started them.
  */
 export async function processesUnder(dir: string): Promise<number[]> {

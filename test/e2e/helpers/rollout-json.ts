@@ -1,6 +1,6 @@
 import type { Release } from './fleet.js';
 
-/** `swarm update --json` / `swarm rollback --json` (SPEC.md §7): `release.installedAt` is null. */
+/** `swarm update --json` / `swarm rollback --json` (wiki/reference/cli.md): `release.installedAt` is null. */
 export interface RolloutJson {
   readonly release: Release | null;
   readonly results: readonly HostResultJson[];
@@ -14,7 +14,7 @@ export interface HostResultJson {
   readonly error: { readonly code: string; readonly message: string } | null;
 }
 
-/** `swarm status --json` (SPEC.md §7). */
+/** `swarm status --json` (wiki/reference/cli.md). */
 export interface StatusJson {
   readonly host: string;
   readonly reachable: boolean;
@@ -26,7 +26,7 @@ export interface StatusJson {
   readonly error: { readonly code: string; readonly message: string } | null;
 }
 
-/** `swarm pack --json` (SPEC.md §7). */
+/** `swarm pack --json` (wiki/reference/cli.md). */
 export interface PackJson {
   readonly name: string;
   readonly version: string;
@@ -54,7 +54,7 @@ export function outcomes(result: RolloutJson): Record<string, string> {
   return Object.fromEntries(result.results.map((r) => [r.host, r.outcome]));
 }
 
-/** `<version>-<sha256[0:12]>`: a release's id on a worker (SPEC.md §3). */
+/** `<version>-<sha256[0:12]>`: a release's id on a worker (wiki/reference/layouts.md). */
 export function releaseIdOf(release: { version: string; sha256: string }): string {
   return `${release.version}-${release.sha256.slice(0, 12)}`;
 }

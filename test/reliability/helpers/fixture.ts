@@ -35,7 +35,7 @@ export async function fixtureRelease(root: string, options: ReleaseOptions): Pro
 /**
  * A release of `files` small files in nested directories (plus the fixture agent): the
  * "multi-thousand-file release" of the random-interruption runs, where file count — not
- * bytes — is what makes extraction, flushing and pruning take time (NOTES.md).
+ * bytes — is what makes extraction, flushing and pruning take time (wiki/reference/platform-facts.md).
  */
 export async function manyFileRelease(root: string, version: string, files: number): Promise<KnownRelease> {
   const small = await fixtureRelease(join(root, `base-${version}`), { version });

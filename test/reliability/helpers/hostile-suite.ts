@@ -278,7 +278,7 @@ const CASES: HostileCase[] = [
   longOnly(
     unsafe('GNU sparse entry (an unsupported type is refused, not skipped)', () => [M, { name: 'sp', type: 'S' }]),
   ),
-  // Set-id bits: refused, not installed with the bit dropped (SPEC.md §6.3, issue 12).
+  // Set-id bits: refused, not installed with the bit dropped (wiki/reference/guarantees.md#hostile-archives-are-refused, issue 12).
   archive(
     'a setuid file',
     () => [M, { name: 'agent.mjs', body: '' }, { name: 'bin/helper', body: '#!/bin/sh\n', mode: 0o4755 }],

@@ -29,7 +29,7 @@ export interface HostUnderTest {
 }
 
 /**
- * Check the promises of SPEC.md §6 on a host and return every violation found (empty: all
+ * Check the promises of wiki/reference/guarantees.md on a host and return every violation found (empty: all
  * hold), so a table can show them and a test assert on them:
  * - the journal has no operation in flight and names the expected active (and prev);
  * - `current` points at `releases/<active>` and that directory is the complete release (every

@@ -3,7 +3,7 @@ import { sep } from 'node:path';
 
 /**
  * PIDs of the processes whose working directory is `dir` or below it, from /proc. An agent
- * runs with its release directory as cwd (SPEC.md §4), so this names every agent, install
+ * runs with its release directory as cwd (wiki/reference/layouts.md#release-tarball), so this names every agent, install
  * command or health check running from an install directory — whoever started them.
  */
 export async function processesUnder(dir: string): Promise<number[]> {

@@ -216,7 +216,7 @@ export interface SelfKillOutcome {
  * Run one case: a fresh host (copies of the templates) whose supervisor is armed with the
  * point, POST /update-self until the armed process SIGKILLs itself, then what production
  * does — the supervisor restarts a dead updater; systemd restarts a dead supervisor, at once
- * — and every invariant of SPEC.md §6.8 once the host has settled; then an unarmed
+ * — and every invariant of wiki/reference/guarantees.md#self-update-never-strands-a-host once the host has settled; then an unarmed
  * supervisor and the next self-update.
  */
 export async function runSelfKillCase(world: SelfKillWorld, kase: SelfKillCase): Promise<SelfKillOutcome> {
@@ -388,7 +388,7 @@ interface Expectation {
 }
 
 /**
- * The invariants of SPEC.md §6.8 on a settled host, every violation returned:
+ * The invariants of wiki/reference/guarantees.md#self-update-never-strands-a-host on a settled host, every violation returned:
  * - exactly one updater process runs (a child of the running supervisor), and none of those
  *   alive when a supervisor died survives it;
  * - `current` names the expected release, complete (every file of its tree), and the updater

@@ -108,7 +108,7 @@ describe('kill -9 at every fault point, restart, invariants', () => {
   }
 });
 
-describe('self-update: kill -9 at every fault point, restart, one updater, invariants (SPEC.md §6.8)', () => {
+describe('self-update: kill -9 at every fault point, restart, one updater, invariants (wiki/reference/guarantees.md#self-update-never-strands-a-host)', () => {
   for (const kase of SELF_UPDATE_CASES) {
     it(`update-self killed (${kase.dies}) at ${kase.firstKill ? `${kase.firstKill}, then ` : ''}${kase.point} → ${kase.runs} updater, next self-update succeeds`, async () => {
       const outcome = await runSelfKillCase(selfWorld, kase);

@@ -335,7 +335,7 @@ export const HOSTILE_ARCHIVES: readonly HostileArchive[] = [
 
   {
     group: 'entry types',
-    name: 'a setuid file is refused, not installed with the bit dropped (SPEC.md §6.3)',
+    name: 'a setuid file is refused, not installed with the bit dropped (wiki/reference/guarantees.md#hostile-archives-are-refused)',
     build: () => tgz([manifestEntry(), { name: 'bin/su', body: '#!/bin/sh\n', mode: 0o4755 }, ...trailingFiles()]),
     code: 'SWARM_ERR_ARCHIVE_UNSAFE',
     reason: /^setuid bit set \(mode 4755\)$/,

@@ -8,7 +8,7 @@ export const registerAgent: RegisterCommand = (program, ctx, exit) => {
     .summary('run the reference agent (the demo application)')
     .description(
       'Run the reference agent: an HTTPS service with mutual TLS answering GET /health and GET /version,\n' +
-        'configured by the SWARM_* variables the updater sets (SPEC.md §4). Its flags are passed through:\n\n' +
+        'configured by the SWARM_* variables the updater sets (wiki/reference/layouts.md#release-tarball). Its flags are passed through:\n\n' +
         AGENT_USAGE,
     )
     .helpOption(false)

@@ -5,7 +5,7 @@ import { formatTable } from '../output/table.js';
 import type { RegisterCommand } from '../program.js';
 import { packSelfRelease } from '../self/self-release.js';
 
-/** `swarm pack`: build a reproducible release tarball (SPEC.md §4, §7). */
+/** `swarm pack`: build a reproducible release tarball (wiki/reference/layouts.md#release-tarball, cli.md). */
 export const registerPack: RegisterCommand = (program, ctx) => {
   program
     .command('pack')

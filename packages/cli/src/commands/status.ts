@@ -6,7 +6,7 @@ import { parseCount } from '../options/rollout-options.js';
 import { formatTable } from '../output/table.js';
 import type { RegisterCommand } from '../program.js';
 
-/** One host's line of `swarm status --json` (SPEC.md §7). */
+/** One host's line of `swarm status --json` (wiki/reference/cli.md). */
 interface HostStatus {
   host: string;
   reachable: boolean;

@@ -30,7 +30,7 @@ interface UpdateOptions {
   json: boolean;
 }
 
-/** `swarm update`: roll a release out across hosts (SPEC.md §7; wiki/rollouts.md). */
+/** `swarm update`: roll a release out across hosts (wiki/reference/cli.md; wiki/rollouts.md). */
 export const registerUpdate: RegisterCommand = (program, ctx, exit) => {
   const command = program
     .command('update')

@@ -13,7 +13,7 @@ export interface ErrorReport {
  *     error SWARM_ERR_HOST_EXISTS: host "web-1" is already enrolled
  *     hint: Pick another name, or `swarm decommission --host NAME` first to re-enroll it.
  *
- * Exit codes (SPEC.md §7): the catalogue's for swarm errors (2 usage/configuration, 1
+ * Exit codes (wiki/reference/cli.md): the catalogue's for swarm errors (2 usage/configuration, 1
  * otherwise); 2 for commander's usage errors (SWARM_ERR_USAGE_INVALID); 1 for anything
  * unexpected, which is a bug — `SWARM_DEBUG=1` adds the stack trace.
  */

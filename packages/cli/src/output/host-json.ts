@@ -1,7 +1,7 @@
 import type { HostRecord } from '@swarm/inventory';
 
 /**
- * A host as `swarm hosts --json` shows it (SPEC.md §7), with exactly these keys: the type is
+ * A host as `swarm hosts --json` shows it (wiki/reference/cli.md), with exactly these keys: the type is
  * the registry's record narrowed to them, and {@link hostJson} copies only them, so a field
  * added to the registry never leaks into the wire shape.
  */

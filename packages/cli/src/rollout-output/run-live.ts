@@ -8,7 +8,7 @@ import { resultsTable } from './results.js';
 /**
  * Run a rollout the way `swarm update` and `swarm rollback` show it: live progress on
  * stderr, Ctrl-C handling, then the results (table, or JSON with `json`) on stdout and exit
- * code 1 when a host failed (SPEC.md §7).
+ * code 1 when a host failed (wiki/reference/cli.md).
  */
 export async function runLive(
   ctx: CliContext,

@@ -8,9 +8,9 @@ export interface SystemdUnitOptions {
 }
 
 /**
- * The systemd unit of the supervisor (SPEC.md §9, wiki/operations.md). `Restart=always`
+ * The systemd unit of the supervisor (wiki/reference/guarantees.md#requirements-and-installation, wiki/operations.md). `Restart=always`
  * brings the supervisor back whatever happens to it — except exit status 2, a refusal to start
- * (a configuration error, or another live updater owns the install directory: SPEC.md §6.6),
+ * (a configuration error, or another live updater owns the install directory: wiki/reference/guarantees.md#one-operation-at-a-time),
  * which restarting cannot fix (`RestartPreventExitStatus=2`: the unit shows failed, with the
  * error in its log, instead of looking alive); `KillMode=process` stops only the
  * supervisor on stop/restart — it stops its updater itself, and the agent, in its own

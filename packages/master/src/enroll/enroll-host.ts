@@ -8,16 +8,16 @@ import { defaultBundleDir } from '../home/home-paths.js';
 import { withHome, type HomeRef } from '../home/with-home.js';
 import { assertHostAddress, assertPort } from './host-address.js';
 
-/** Default port of the agent on a worker (SPEC.md §8). */
+/** Default port of the agent on a worker (wiki/reference/guarantees.md#defaults-and-limits). */
 export const DEFAULT_AGENT_PORT = 8765;
-/** Default port of the updater on a worker (SPEC.md §8). */
+/** Default port of the updater on a worker (wiki/reference/guarantees.md#defaults-and-limits). */
 export const DEFAULT_UPDATER_PORT = 8766;
 
 /** Options of {@link enrollHost}. */
 export interface EnrollHostOptions {
   /** The master home: a path (opened and closed here) or an opened home. */
   readonly home: HomeRef;
-  /** Host name (SPEC.md §2 pattern; `master` is reserved). */
+  /** Host name (wiki/reference/updater-api.md#transport-and-identity pattern; `master` is reserved). */
   readonly name: string;
   /** DNS name or IP address the master will dial; becomes a SAN of the host's certificates. */
   readonly address: string;

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { assertHostName } from '@swarm/pki';
 
-/** Where everything lives in a master home (SPEC.md §3). */
+/** Where everything lives in a master home (wiki/reference/layouts.md). */
 export interface HomePaths {
   /** The home directory itself, absolute. */
   readonly home: string;

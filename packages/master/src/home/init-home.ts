@@ -49,7 +49,7 @@ const HOME_MARKERS = ['home.json', 'ca', 'master', 'registry.db'];
 type TargetState = 'absent' | 'empty' | 'home' | 'foreign';
 
 /**
- * Create a master home: CA, master identity, empty registry and `home.json` (SPEC.md §3).
+ * Create a master home: CA, master identity, empty registry and `home.json` (wiki/reference/layouts.md).
  *
  * The home is built in a fresh sibling directory and renamed into place, so a failure at
  * any step leaves either no home or the previous one, never half of one; two concurrent

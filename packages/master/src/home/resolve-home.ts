@@ -9,7 +9,7 @@ export interface ResolveHomeOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-/** The master home: `--home`, else `SWARM_HOME`, else `~/.swarm` (SPEC.md §3), absolute. */
+/** The master home: `--home`, else `SWARM_HOME`, else `~/.swarm` (wiki/reference/layouts.md), absolute. */
 export function resolveHome(options: ResolveHomeOptions = {}): string {
   const env = options.env ?? process.env;
   if (options.home) return resolve(options.home);

@@ -1,6 +1,6 @@
 import type { ErrorCode } from '@swarm/errors';
 
-/** How a host ended in a rollout (SPEC.md §7). */
+/** How a host ended in a rollout (wiki/reference/cli.md). */
 export type Outcome = 'updated' | 'up_to_date' | 'rolled_back' | 'failed' | 'skipped';
 
 /** A release as the updater reports it. */

@@ -5,7 +5,7 @@ import { isFailure, type HostResult, type ReleaseRef, type RolloutEvent } from '
 import { rollbackHost, updateHost, type HostContext, type PackedRelease } from './host-steps.js';
 import { schedule } from './schedule.js';
 
-/** Scheduling knobs of a rollout (SPEC.md §7, §8 for the defaults). */
+/** Scheduling knobs of a rollout (wiki/reference/cli.md, guarantees.md#defaults-and-limits for the defaults). */
 export interface RolloutPolicy {
   /** Hosts in flight at once after the canaries (default 4). */
   readonly concurrency: number;
@@ -50,7 +50,7 @@ export interface RolloutRelease {
   readonly installedAt: string | null;
 }
 
-/** What `swarm update` / `swarm rollback` print with `--json` (SPEC.md §7). */
+/** What `swarm update` / `swarm rollback` print with `--json` (wiki/reference/cli.md). */
 export interface RolloutResult {
   /**
    * update: the release pushed (the updater release for `--self-tarball` alone). rollback:

@@ -16,7 +16,7 @@ function result(host: string, release: typeof v1 | null, installedAt = '2026-12-
   };
 }
 
-describe('the top-level release of a rollout (SPEC.md §5/§7)', () => {
+describe('the top-level release of a rollout (wiki/reference/updater-api.md, cli.md)', () => {
   it('update: the pushed release as a release object, its id computed, installedAt null', () => {
     assert.deepEqual(rolloutRelease({ name: 'agent', version: '1.0.0', sha256: 'a'.repeat(64) }), {
       ...v1,

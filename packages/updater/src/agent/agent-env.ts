@@ -4,7 +4,7 @@ import { updaterConfigKeys } from '../config/config-keys.js';
 import { CONFIG_FILE_OPTION } from '../config/config-keys.js';
 import { FAULT_ENV } from '../lifecycle/fault-point.js';
 
-/** What the release's processes are told (SPEC.md §4). */
+/** What the release's processes are told (wiki/reference/layouts.md#release-tarball). */
 export interface AgentEnvInput {
   /** This host's name (host.json). */
   readonly host: string;

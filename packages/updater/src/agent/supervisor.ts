@@ -46,7 +46,7 @@ export interface AgentStatus {
 export interface SupervisorOptions {
   readonly layout: InstallLayout;
   readonly logger: Logger;
-  /** The environment of a run of `target` (SPEC.md §4). */
+  /** The environment of a run of `target` (wiki/reference/layouts.md#release-tarball). */
   readonly envFor: (target: AgentTarget) => NodeJS.ProcessEnv;
   /** The single health check of `target`, used by the periodic monitor. */
   readonly checkFor: (target: AgentTarget) => HealthCheck | null;

@@ -51,7 +51,7 @@ const REVERT_PROBE_SLACK_MS = 10_000;
 
 /**
  * Undo an activation: point `current` back at `to` (the journal's committed active) and run
- * its agent again — a new process started from its own directory (SPEC.md §6.4) — then probe
+ * its agent again — a new process started from its own directory (wiki/reference/guarantees.md#rollback-restores-code) — then probe
  * it unless `probe` is false (shutdown); with no `to` (a first release), stop the agent and
  * remove `current`, so nothing points at the failed release. The flip comes first: whatever
  * happens to the agent afterwards, `current` is back on committed code.

@@ -6,7 +6,7 @@ import { fsyncDir } from './durable-file.js';
 import { CURRENT_TMP_PREFIX, releaseDir, type InstallLayout } from './install-layout.js';
 
 /**
- * Point `current` at `releases/<id>` atomically (SPEC.md §6.1): a new symlink is created
+ * Point `current` at `releases/<id>` atomically (wiki/reference/guarantees.md#atomic-activation): a new symlink is created
  * under a temporary name and renamed over `current` — rename(2) replaces the name in one
  * step, so every reader sees either the old target or the new one, never no `current` or a
  * half-made link — then the directory is fsynced so the flip survives a power cut.

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 
 /**
- * The paths of an install directory (SPEC.md §3). Everything the updater writes lives here;
+ * The paths of an install directory (wiki/reference/layouts.md). Everything the updater writes lives here;
  * release directories are `releases/<id>`, staging and trash directories are dot-prefixed
  * siblings so they can never be mistaken for a release.
  */

@@ -3,7 +3,7 @@ import { swarmError } from '@swarm/errors';
 import type { ProcessIdentity } from '../process/process-identity.js';
 import { writeFileDurable } from './durable-file.js';
 
-/** A release as it appears on the wire and in the journal (SPEC.md §5). */
+/** A release as it appears on the wire and in the journal (wiki/reference/updater-api.md). */
 export interface ReleaseRecord {
   /** `<version>-<sha256[0:12]>`, also the directory name under releases/. */
   readonly id: string;

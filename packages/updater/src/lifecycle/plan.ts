@@ -2,7 +2,7 @@ import type { UpdaterConfig } from '../config/config-keys.js';
 
 /**
  * The steps of the lifecycle, in order. An update runs all of them; a rollback runs the
- * activation half backwards onto `prev` (SPEC.md §5, issue 3 §6):
+ * activation half backwards onto `prev` (wiki/reference/updater-api.md, issue 3 §6):
  *
  *   receive → verify → extract → install → activate → restart → probe → commit → prune
  *                                           rollback: activate → restart → probe → commit
@@ -48,7 +48,7 @@ export function stepDeadlines(
     restart: stopMs + 2 * SLACK_MS,
     probe: (release.probeDeadlineMs ?? config.probeDeadlineMs) + SLACK_MS,
     commit: 60_000,
-    // Deleting old release trees can take a while on a journal-less ext4 (NOTES.md).
+    // Deleting old release trees can take a while on a journal-less ext4 (wiki/reference/platform-facts.md).
     prune: 600_000,
   };
 }

@@ -4,7 +4,7 @@ import { releaseExists, releasesToPrune, removeRelease, removeTrash } from './re
 /**
  * Delete committed releases beyond the retention count — after the commit, never before an
  * extraction (on a journal-less ext4, mass deletion slows the file creation that follows;
- * NOTES.md). Each directory goes first, then its journal record: a crash in between leaves a
+ * wiki/reference/platform-facts.md). Each directory goes first, then its journal record: a crash in between leaves a
  * record without a directory, which recovery forgets, never a directory the journal hides.
  * A deletion that fails (an I/O error) still records the releases already gone, so the
  * journal does not list a directory that no longer exists; what an earlier failure left —

@@ -19,7 +19,7 @@ export interface RecoveryReport {
 const INSTALL_KILL_GRACE_MS = 1_000;
 
 /**
- * Crash recovery at start (SPEC.md §6.5), run under the install-directory lock before the
+ * Crash recovery at start (wiki/reference/guarantees.md#crash-recovery), run under the install-directory lock before the
  * server listens:
  * 1. delete every staging and trash directory and temporary `current` link;
  * 2. if the journal shows an operation in flight, the updater died during it: kill its

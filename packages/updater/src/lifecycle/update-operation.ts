@@ -305,7 +305,7 @@ async function failUpdate(
   } else if (isSwarmError(err) && err.code !== 'SWARM_ERR_UPDATER_INTERNAL' && (!revert || revert.ok)) {
     error = err;
     error.details = { phase, ...error.details, active, ...(release ? { release } : {}) };
-    // Every 500 says what state the host is in (SPEC.md §5), e.g. ARCHIVE_WRITE_FAILED on a full disk.
+    // Every 500 says what state the host is in (wiki/reference/updater-api.md), e.g. ARCHIVE_WRITE_FAILED on a full disk.
     if (progress.activated || error.statusCode >= 500)
       error.details.rolledBack = await hostState(ctx, revert?.detail ?? 'nothing had been activated');
   } else if (revert && !revert.ok) {

@@ -39,7 +39,7 @@ export interface ReleaseListing extends ReleaseRecord {
   readonly slot: 'active' | 'prev' | null;
 }
 
-/** The state GET /health reports (SPEC.md §5), read from memory only. */
+/** The state GET /health reports (wiki/reference/updater-api.md), read from memory only. */
 export interface DaemonStatus {
   readonly busy: boolean;
   readonly operation: OperationInfo | null;
@@ -168,7 +168,7 @@ export class UpdaterDaemon {
   }
 
   /**
-   * POST /update-self (SPEC.md §5): the same receive and verify steps as an update, under the
+   * POST /update-self (wiki/reference/updater-api.md): the same receive and verify steps as an update, under the
    * same single-flight runner, then the release is staged complete in the self directory and
    * the promise resolves (the route answers 202). The operation then holds the runner — other
    * mutating calls get 423 — until the supervisor stops this process to switch (the route

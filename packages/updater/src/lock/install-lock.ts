@@ -30,7 +30,7 @@ const MAX_ATTEMPTS = 5;
 
 /**
  * Take the exclusive lock of an install directory: one updater process per directory
- * (SPEC.md §6.6). The owner record is written to a temp file first and then hard-linked to
+ * (wiki/reference/guarantees.md#one-operation-at-a-time). The owner record is written to a temp file first and then hard-linked to
  * `updater.lock` — `link(2)` fails if the name exists, like O_EXCL, and the lock file is never
  * seen half-written. A lock whose owner PID is dead (or alive with another start time) is
  * stale and taken over; a live owner makes this throw SWARM_ERR_UPDATER_LOCKED naming it.

@@ -11,7 +11,7 @@ export type HealthCheck = (timeoutMs: number, signal: AbortSignal) => Promise<Ch
 /** The longest a single check may take, whatever the probe's deadline. */
 export const CHECK_TIMEOUT_MS = 2_000;
 
-/** Replace `${SWARM_AGENT_PORT}` in a health URL or address (SPEC.md §4). */
+/** Replace `${SWARM_AGENT_PORT}` in a health URL or address (wiki/reference/layouts.md#release-tarball). */
 export function substitutePort(text: string, agentPort: number): string {
   return text.replaceAll('${SWARM_AGENT_PORT}', String(agentPort));
 }

@@ -75,7 +75,7 @@ const START_RETRY_MS = 20;
 const START_WINDOW_MS = 2_000;
 
 /**
- * Probe a freshly started agent (SPEC.md §4): it passes only once the check has succeeded
+ * Probe a freshly started agent (wiki/reference/layouts.md#release-tarball): it passes only once the check has succeeded
  * continuously for `healthyForMs` — every check in that window healthy, the first one
  * starting the window — before `deadlineMs`, with the agent process alive throughout. One
  * failed check restarts the window; the agent's death fails the probe at once. Once healthy,

@@ -43,12 +43,12 @@ export const FILE_FIELD = 'tarball';
 const SHA256_PATTERN = /^[0-9a-f]{64}$/i;
 
 /**
- * Stream the multipart upload of `req` (SPEC.md §5: field `sha256`, optional `size`, then the
+ * Stream the multipart upload of `req` (wiki/reference/updater-api.md: field `sha256`, optional `size`, then the
  * file part `tarball`) to `file` while hashing it — one pass over the bytes, memory bounded by
  * stream backpressure, whatever the size. Enforces the field rules (digest first, no unknown
  * or repeated fields, one file, nothing after it) and the caps; a file over the cap aborts the
  * transfer at once (SWARM_ERR_UPLOAD_TOO_LARGE) instead of letting @fastify/multipart truncate
- * it silently (NOTES.md). The whole body is read before this resolves, so trailing garbage is
+ * it silently (wiki/reference/platform-facts.md). The whole body is read before this resolves, so trailing garbage is
  * refused too. Nothing here trusts the bytes: verification is the next step.
  */
 export async function receiveUpload(
@@ -185,7 +185,7 @@ async function writeHashed(
 
 /**
  * The verify step: the received bytes must be exactly what the client declared. Only after
- * this passes is anything extracted, installed or run (SPEC.md §6.2).
+ * this passes is anything extracted, installed or run (wiki/reference/guarantees.md#nothing-unverified-runs).
  */
 export function verifyUpload(upload: ReceivedUpload): void {
   if (upload.declared.size !== null && upload.bytes !== upload.declared.size) {

@@ -12,7 +12,7 @@ export interface HealthRouteOptions {
 }
 
 /**
- * GET /health — any certificate of the CA (SPEC.md §5). Built from memory only (the journal's
+ * GET /health — any certificate of the CA (wiki/reference/updater-api.md). Built from memory only (the journal's
  * last durable state, the supervisor's view of the agent): no disk, no lock, no await on the
  * runner, so it answers at once in the middle of an update.
  */

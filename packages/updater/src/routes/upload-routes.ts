@@ -12,7 +12,7 @@ export interface UploadRouteOptions {
 }
 
 /**
- * POST /update — master only (SPEC.md §5). The runner is claimed before the body is read, so
+ * POST /update — master only (wiki/reference/updater-api.md). The runner is claimed before the body is read, so
  * a push while another operation runs gets 423 at once; the upload is then streamed to
  * staging by the lifecycle's receive step.
  */

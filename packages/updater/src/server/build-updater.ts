@@ -31,7 +31,7 @@ export interface BuildUpdaterOptions {
 /**
  * The updater's fastify app, never listening by itself: startUpdater adds TLS and listen.
  * Plugins: error mapping, client identity (before any body byte), multipart with limits on
- * purpose; routes per SPEC.md §5.
+ * purpose; routes per wiki/reference/updater-api.md.
  */
 export async function buildUpdater(options: BuildUpdaterOptions): Promise<FastifyInstance<Server>> {
   const { daemon, config, logger } = options;

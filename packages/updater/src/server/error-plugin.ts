@@ -11,7 +11,7 @@ export interface ErrorPluginOptions {
 }
 
 /**
- * Every error leaves as `{ code, message, ...details }` with its catalogue status (SPEC.md §5);
+ * Every error leaves as `{ code, message, ...details }` with its catalogue status (wiki/reference/updater-api.md);
  * unknown errors become 500 SWARM_ERR_UPDATER_INTERNAL with `rolledBack`, unknown routes 404
  * SWARM_ERR_UPDATER_NOT_FOUND. No stack trace ever reaches a client: only the log has it.
  * An error answered before the request body was read closes the connection (after a short,

@@ -14,7 +14,7 @@ declare module 'fastify' {
     identity: Identity | null;
   }
   interface FastifyContextConfig {
-    /** The role a route requires; absent: any certificate of the CA (SPEC.md §2). */
+    /** The role a route requires; absent: any certificate of the CA (wiki/reference/updater-api.md#transport-and-identity). */
     role?: Role;
   }
 }
@@ -51,11 +51,11 @@ export function tlsIdentity(trustDomain: string): IdentitySource {
 
 /**
  * Client identity and authorization, in `onRequest` — before fastify reads a single byte of
- * the body — so a caller without the right role cannot make the updater spool an upload
- * (STYLE.md). The TLS layer has already refused connections without a certificate of the CA;
+ * the body — so a caller without the right role cannot make the updater spool an upload.
+ * The TLS layer has already refused connections without a certificate of the CA;
  * here routes with `config.role` require that role (403 SWARM_ERR_AUTH_FORBIDDEN) and so a
  * valid identity of this trust domain (403 SWARM_ERR_PKI_IDENTITY_INVALID). Routes without
- * one (`GET /health`) accept any certificate of the CA (SPEC.md §2), whatever its URI SAN
+ * one (`GET /health`) accept any certificate of the CA (wiki/reference/updater-api.md#transport-and-identity), whatever its URI SAN
  * says: `req.identity` is then null when the SAN is missing, malformed or of another trust
  * domain. A request that did not come over a verified TLS connection is refused everywhere.
  */
