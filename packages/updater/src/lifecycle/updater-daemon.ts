@@ -120,7 +120,7 @@ export class UpdaterDaemon {
       };
       const supervisor = new AgentSupervisor({
         layout,
-        logger: logger.child({ component: 'supervisor' }),
+        logger: logger.child({ component: 'agent-process' }),
         envFor: (target) => envFor(target.dir, target.release.version),
         checkFor,
         desired: async () => {
