@@ -86,7 +86,7 @@ describe('self-update on a real fleet (issue 5)', () => {
   /**
    * The agent `pid` is running and, once checked, healthy as the updater reports it: an
    * updater that just started reports an adopted agent unhealthy until its first check
-   * (within a second, packages/updater/src/agent/supervisor.ts).
+   * (within a second, packages/updater/src/agent/agent-process.ts).
    */
   const agentHealthy = async (host: string, pid: number | null) => {
     const agent = await waitFor(`${host}'s updater to report its agent healthy`, async () => {

@@ -1,6 +1,5 @@
-import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
-import { dirname, join, basename } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { chmod, mkdir } from 'node:fs/promises';
+import { writeFileAtomic as writeAtomic } from '@swarm/release-dir';
 
 /** Mode of private key files. */
 export const PRIVATE_FILE_MODE = 0o600;
@@ -14,21 +13,9 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
 }
 
 /**
- * Write a file atomically (temp file, fsync, rename) with `mode`; a private key is created
- * 0600 from its first byte, never widened and narrowed later.
+ * Write a file atomically with `mode`, private (0600) unless told otherwise: a key is created
+ * with its mode from its first byte, never widened and narrowed later.
  */
 export async function writeFileAtomic(path: string, data: string | Buffer, mode = PRIVATE_FILE_MODE): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'wx', mode);
-  try {
-    await handle.writeFile(data);
-    await handle.chmod(mode);
-    await handle.sync();
-  } catch (err) {
-    await handle.close();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await handle.close();
-  await rename(tmp, path);
+  await writeAtomic(path, data, mode);
 }

@@ -1,13 +1,12 @@
 // The supervisor: the updater's bootloader, the one part a self-update never replaces.
 export { runSupervisor, type SupervisorOptions } from './supervisor.js';
 
-// The self directory: layout, journal, atomic `current` flips.
+// The self directory: its layout and journal, and seeding an empty one.
 export {
   selfDirPaths,
   readSelfState,
-  writeSelfState,
-  currentReleaseId,
-  flipCurrent,
+  activeSelfRelease,
+  seedSelfRelease,
   type SelfDirPaths,
   type SelfState,
   type SelfUpdateRecord,

@@ -1,6 +1,7 @@
 import { readFile, readdir, readlink, realpath } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import type { Logger } from '@swarm/log';
+import { isRunning } from '@swarm/release-dir';
 import type { SelfDirPaths } from './self-dir.js';
 
 /**
@@ -30,7 +31,7 @@ export async function findUpdaterProcesses(paths: SelfDirPaths): Promise<number[
       const i = argv.indexOf('--self-dir');
       const dir = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--self-dir='))?.slice('--self-dir='.length);
       if (dir === undefined || (await realpath(resolve(cwd, dir)).catch(() => null)) !== root) continue;
-      if (await alive(Number(name))) found.push(Number(name));
+      if (await isRunning(Number(name))) found.push(Number(name));
     } catch {
       // Gone meanwhile, or not ours to read.
     }
@@ -77,20 +78,9 @@ async function allGone(pids: readonly number[], withinMs: number): Promise<boole
   const deadline = Date.now() + withinMs;
   for (;;) {
     const left = [];
-    for (const pid of pids) if (await alive(pid)) left.push(pid);
+    for (const pid of pids) if (await isRunning(pid)) left.push(pid);
     if (left.length === 0) return true;
     if (Date.now() >= deadline) return false;
     await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** True while `pid` exists and is not a zombie (an orphan is reaped by init, not by us). */
-export async function alive(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
   }
 }

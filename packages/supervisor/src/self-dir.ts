@@ -1,29 +1,30 @@
-import { mkdir, open, readFile, readlink, rename, rm, symlink, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { writeFileAtomic } from '@swarm/pki';
+import {
+  fsyncDir,
+  pointCurrentAt,
+  readCurrent,
+  releaseDirPaths,
+  removeRelease,
+  writeFileAtomic,
+  type ReleaseDirPaths,
+} from '@swarm/release-dir';
 
 /**
- * The self directory: the updater's own code, in the same shape as an install directory
- * (wiki/reference/layouts.md): `current -> releases/<id>`, one directory per release, and `state.json`,
- * the supervisor's journal.
+ * The self directory: the updater's own code, a release directory like an install directory
+ * (wiki/reference/layouts.md, @swarm/release-dir: `current -> releases/<id>`, one directory per
+ * release), plus `state.json`, the supervisor's journal, and its lock. The supervisor is the
+ * only writer of both; everyone else asks it (the updater gets `lastSelfUpdate` from it at
+ * start, `swarm updater` seeds an empty self directory through {@link seedSelfRelease}).
  */
-export interface SelfDirPaths {
-  readonly root: string;
-  readonly current: string;
-  readonly releases: string;
+export interface SelfDirPaths extends ReleaseDirPaths {
   readonly state: string;
   readonly lock: string;
 }
 
 export function selfDirPaths(root: string): SelfDirPaths {
-  return {
-    root,
-    current: join(root, 'current'),
-    releases: join(root, 'releases'),
-    state: join(root, 'state.json'),
-    lock: join(root, 'supervisor.lock'),
-  };
+  const paths = releaseDirPaths(root);
+  return { ...paths, state: join(paths.root, 'state.json'), lock: join(paths.root, 'supervisor.lock') };
 }
 
 /** The outcome of the last self-update, as `GET /health` reports it in `lastSelfUpdate`. */
@@ -68,43 +69,32 @@ export async function readSelfState(paths: SelfDirPaths): Promise<SelfState> {
   }
 }
 
-/** Write the journal atomically (temp file, fsync, rename). */
+/** Write the journal atomically (temp file, fsync, rename) and durably (fsync of the directory). */
 export async function writeSelfState(paths: SelfDirPaths, state: SelfState): Promise<void> {
   await writeFileAtomic(paths.state, `${JSON.stringify(state, null, 2)}\n`, 0o644);
   await fsyncDir(paths.root);
 }
 
-/** The release id `current` points at, or null when there is none. */
-export async function currentReleaseId(paths: SelfDirPaths): Promise<string | null> {
-  try {
-    const target = await readlink(paths.current);
-    return target.split('/').pop() ?? null;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
+/** The release the self directory runs (`current`), or null when it was never seeded. */
+export async function activeSelfRelease(selfDir: string): Promise<string | null> {
+  return readCurrent(selfDirPaths(selfDir));
 }
 
 /**
- * Point `current` at `releases/<id>` with one rename(2) of a fresh symlink, then fsync the
- * directory: at every instant `current` is the old or the new target, never missing.
+ * Make `id`, already complete under `releases/`, the release of an empty self directory: point
+ * `current` at it and journal it as active (nothing to fall back to yet).
  */
-export async function flipCurrent(paths: SelfDirPaths, id: string): Promise<void> {
-  const tmp = join(paths.root, `.current.${randomBytes(6).toString('hex')}`);
-  await symlink(join('releases', id), tmp);
-  try {
-    await rename(tmp, paths.current);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fsyncDir(paths.root);
+export async function seedSelfRelease(selfDir: string, id: string): Promise<void> {
+  const paths = selfDirPaths(selfDir);
+  await pointCurrentAt(paths, id);
+  const state = await readSelfState(paths);
+  await writeSelfState(paths, { ...state, active: id, switching: null });
 }
 
 /**
  * Remove releases beyond the newest `keep`, never `active` or `prev`. Staging directories
- * (dot-prefixed) are left alone: the running updater may be staging one right now (see
- * {@link removeStaging}).
+ * (dot-prefixed) are left alone: the running updater may be staging one right now (they are
+ * removed before an updater starts).
  */
 export async function pruneReleases(paths: SelfDirPaths, state: SelfState, keep: number): Promise<void> {
   await mkdir(paths.releases, { recursive: true });
@@ -112,33 +102,5 @@ export async function pruneReleases(paths: SelfDirPaths, state: SelfState, keep:
   const protectedIds = new Set([state.active, state.prev].filter((x): x is string => x !== null));
   const candidates = names.filter((n) => !protectedIds.has(n) && !n.startsWith('.'));
   const excess = Math.max(0, names.filter((n) => !n.startsWith('.')).length - keep);
-  for (const name of candidates.slice(0, excess))
-    await rm(join(paths.releases, name), { recursive: true, force: true });
-}
-
-/**
- * Remove what an updater killed while staging a release left in `releases/` (its
- * `.staging-*` directory: the updater stages there, then renames the complete tree into
- * place). Only call it while no updater runs — nothing else would ever remove them.
- */
-export async function removeStaging(paths: SelfDirPaths): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(paths.releases);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-  const staging = names.filter((n) => n.startsWith('.staging-'));
-  for (const name of staging) await rm(join(paths.releases, name), { recursive: true, force: true });
-  return staging;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  for (const name of candidates.slice(0, excess)) await removeRelease(paths, name);
 }

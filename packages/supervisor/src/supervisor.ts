@@ -1,21 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { isErrorCode, reviveError, swarmError, type SwarmError } from '@swarm/errors';
 import type { Logger } from '@swarm/log';
 import { faultPoint } from './fault-point.js';
 import { waitForVersion, type HealthEndpoint } from './health-check.js';
-import { alive, findUpdaterProcesses, stopOrphanedUpdaters } from './orphaned-updaters.js';
+import { findUpdaterProcesses, stopOrphanedUpdaters } from './orphaned-updaters.js';
 import { acquireSelfLock } from './self-lock.js';
-import {
-  currentReleaseId,
-  flipCurrent,
-  pruneReleases,
-  readSelfState,
-  removeStaging,
-  selfDirPaths,
-  writeSelfState,
-  type SelfState,
-} from './self-dir.js';
+import { isRunning, pointCurrentAt, readCurrent, releaseDir, removeStaging } from '@swarm/release-dir';
+import { pruneReleases, readSelfState, selfDirPaths, writeSelfState, type SelfState } from './self-dir.js';
 import {
   exited,
   isSelfUpdateRequest,
@@ -90,7 +81,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     let startedAt = 0;
     while (!options.signal?.aborted) {
       if (!child) {
-        const id = await currentReleaseId(paths);
+        const id = await readCurrent(paths);
         if (!id) throw new Error(`${paths.current} does not exist: the self directory was not seeded`);
         child = await start(id);
         startedAt = Date.now();
@@ -150,7 +141,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
         return null;
       }
       // Released meanwhile; else a second `swarm updater` (not ours) owns the directory.
-      return (await alive(owner)) ? error : null;
+      return (await isRunning(owner)) ? error : null;
     }
     // An updater release older than the report (or one that died before sending it): the
     // exit status alone. Only an orphan of this self directory can make it transient.
@@ -169,7 +160,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     const removed = await removeStaging(paths);
     if (removed.length > 0) log.warn({ removed }, 'removed staging left by an interrupted self-update');
     const child = await startUpdaterProcess({
-      releaseDir: join(paths.releases, id),
+      releaseDir: releaseDir(paths, id),
       args: options.updaterArgs,
       env: options.env,
     });
@@ -184,7 +175,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     request: SelfUpdateRequest,
     before: SelfState,
   ): Promise<{ child: ChildProcess; state: SelfState }> {
-    const from = await currentReleaseId(paths);
+    const from = await readCurrent(paths);
     const startedAt = new Date().toISOString();
     log.info({ from, to: request.id, version: request.version }, 'self-update: switching updater');
     faultPoint('supervisor:before:journal-switch');
@@ -195,7 +186,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     faultPoint('supervisor:after:journal-switch');
     log.info({ exit: await stopProcess(old, grace) }, 'self-update: the old updater stopped');
     faultPoint('supervisor:after:stop-old');
-    await flipCurrent(paths, request.id);
+    await pointCurrentAt(paths, request.id);
     faultPoint('supervisor:after:flip');
     const next = await start(request.id);
     faultPoint('supervisor:after:start-new');
@@ -227,7 +218,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     faultPoint('supervisor:before:stop-new');
     await stopProcess(next, grace);
     faultPoint('supervisor:before:fallback-flip');
-    if (from) await flipCurrent(paths, from);
+    if (from) await pointCurrentAt(paths, from);
     faultPoint('supervisor:after:fallback-flip');
     const state: SelfState = {
       active: from,
@@ -274,7 +265,7 @@ async function recoverInterruptedSwitch(
   const switching = state.switching;
   if (!switching) return state;
   log.warn({ switching }, 'the supervisor stopped during a self-update; going back to the previous updater');
-  if (switching.from) await flipCurrent(paths, switching.from);
+  if (switching.from) await pointCurrentAt(paths, switching.from);
   faultPoint('supervisor:after:recover-flip');
   const recovered: SelfState = {
     active: switching.from,

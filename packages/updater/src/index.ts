@@ -46,8 +46,7 @@ export { acquireInstallLock, LOCK_FILE, type InstallLock, type LockOwner } from 
 
 // Agent processes.
 export { agentEnv, type AgentEnvInput } from './agent/agent-env.js';
-export type { AgentStatus } from './agent/supervisor.js';
-export { processIdentity, isAlive, type ProcessIdentity } from './process/process-identity.js';
+export type { AgentStatus } from './agent/agent-process.js';
 
 // Self-update: staging an updater release and the flags a supervisor hands its updater.
 export { parseUpdaterArgv, updaterArgv } from './self/updater-argv.js';

@@ -3,14 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { packRelease } from '@swarm/bundle';
-import {
-  FAULT_ENV,
-  SUPERVISOR_FAULT_POINTS,
-  flipCurrent,
-  selfDirPaths,
-  writeSelfState,
-  type SupervisorFaultPoint,
-} from '@swarm/supervisor';
+import { FAULT_ENV, SUPERVISOR_FAULT_POINTS, seedSelfRelease, type SupervisorFaultPoint } from '@swarm/supervisor';
 import { stageSelfRelease } from '@swarm/updater';
 import { brokenUpdaterRelease } from '../../e2e/helpers/release-trees.js';
 import { cloneInstall, fixtureRelease, installTemplate, type KnownRelease } from './fixture.js';
@@ -174,7 +167,7 @@ export async function createSelfKillWorld(fx: PkiFixture): Promise<SelfKillWorld
     pack(brokenTree, 'broken'),
   ]);
 
-  // Seed the self directory the way the CLI does on a first start (pack → stage → flip).
+  // Seed the self directory the way the CLI does on a first start (pack → stage → seed).
   const selfTemplate = join(root, 'self-template');
   await mkdir(selfTemplate, { recursive: true });
   const staged = await stageSelfRelease({
@@ -184,9 +177,7 @@ export async function createSelfKillWorld(fx: PkiFixture): Promise<SelfKillWorld
     limits: {},
     signal: new AbortController().signal,
   });
-  const paths = selfDirPaths(selfTemplate);
-  await flipCurrent(paths, staged.id);
-  await writeSelfState(paths, { active: staged.id, prev: null, switching: null, lastSelfUpdate: null });
+  await seedSelfRelease(selfTemplate, staged.id);
 
   const app = await fixtureRelease(join(root, 'app'), { version: '1.0.0' });
   return { fx, app, installTemplate: await installTemplate(fx, [app]), selfTemplate, old, good, broken, next };

@@ -2,19 +2,19 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packRelease } from '@swarm/bundle';
-import { currentReleaseId, flipCurrent, readSelfState, selfDirPaths, writeSelfState } from '@swarm/supervisor';
+import { activeSelfRelease, seedSelfRelease } from '@swarm/supervisor';
 import { stageSelfRelease } from '@swarm/updater';
 import { selfReleaseTree } from './self-release.js';
 
 /**
  * First start with an empty self directory: install the running version there (the
  * updater release of this installation), through the same pack → verify-free stage path as
- * a self-update, so that later switches have a `prev` to fall back to. A self directory
+ * a self-update, so that later switches have a `prev` to fall back to; the supervisor, owner of
+ * the self directory's journal, makes it the active release. A self directory
  * that already has a `current` is left alone: it may run a newer updater than this CLI.
  */
 export async function seedSelfDir(selfDir: string): Promise<{ seeded: boolean; id: string }> {
-  const paths = selfDirPaths(selfDir);
-  const existing = await currentReleaseId(paths);
+  const existing = await activeSelfRelease(selfDir);
   if (existing) return { seeded: false, id: existing };
   const scratch = await mkdtemp(join(tmpdir(), 'swarm-seed-'));
   try {
@@ -26,9 +26,7 @@ export async function seedSelfDir(selfDir: string): Promise<{ seeded: boolean; i
       limits: {},
       signal: new AbortController().signal,
     });
-    await flipCurrent(paths, release.id);
-    const state = await readSelfState(paths);
-    await writeSelfState(paths, { ...state, active: release.id, switching: null });
+    await seedSelfRelease(selfDir, release.id);
     return { seeded: true, id: release.id };
   } finally {
     await rm(scratch, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { selfDirPaths, writeSelfState, type SelfDirPaths } from '../../src/index.js';
+import { selfDirPaths, writeSelfState, type SelfDirPaths } from '../../src/self-dir.js';
 
 /** The release every fake self directory runs. */
 export const FAKE_RELEASE_ID = '1.0.0-aaaaaaaaaaaa';

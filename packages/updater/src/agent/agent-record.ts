@@ -1,7 +1,6 @@
 import { readFile, rm } from 'node:fs/promises';
-import { writeFileDurable } from '../lifecycle/durable-file.js';
+import { writeFileDurable, type ProcessIdentity } from '@swarm/release-dir';
 import type { InstallLayout } from '../lifecycle/install-layout.js';
-import type { ProcessIdentity } from '../process/process-identity.js';
 
 /**
  * The supervised agent as recorded on disk, in two files:

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { swarmError } from '@swarm/errors';
-import type { AgentRun, AgentTarget } from '../agent/supervisor.js';
+import type { AgentRun, AgentTarget } from '../agent/agent-process.js';
 import { probeAgent, probeTimings, type ProbeOutcome } from '../probe/probe-agent.js';
-import { pointCurrentAt, readCurrent, removeCurrent, resolveCurrent } from './current-link.js';
+import { isRunning, pointCurrentAt, readCurrent, removeCurrent, resolveCurrent } from '@swarm/release-dir';
 import { faultPoint } from './fault-point.js';
 import type { ReleaseRecord } from './journal.js';
 import type { LifecycleContext } from './lifecycle-context.js';
@@ -13,9 +12,9 @@ import type { LifecycleContext } from './lifecycle-context.js';
  * even after later flips.
  */
 export async function restartOnto(ctx: LifecycleContext, target: AgentTarget): Promise<AgentRun> {
-  await ctx.supervisor.stop();
+  await ctx.agentProcess.stop();
   const dir = await resolveCurrent(ctx.layout, target.release.id);
-  return ctx.supervisor.start({ ...target, dir });
+  return ctx.agentProcess.start({ ...target, dir });
 }
 
 /** The probe step for one run: the release's timings, else the updater's defaults. */
@@ -32,7 +31,7 @@ export async function probeRun(ctx: LifecycleContext, run: AgentRun, signal: Abo
       if (checks === 1) faultPoint('during:probe');
     },
   });
-  ctx.supervisor.markHealthy(outcome.ok);
+  ctx.agentProcess.markHealthy(outcome.ok);
   ctx.logger.info(
     { release: run.target.release.id, ok: outcome.ok, detail: outcome.detail, checks: outcome.checks },
     'probe finished',
@@ -62,7 +61,7 @@ export async function revertTo(
   options: { probe: boolean },
 ): Promise<RevertOutcome> {
   if (!to) {
-    await ctx.supervisor.stop();
+    await ctx.agentProcess.stop();
     await removeCurrent(ctx.layout);
     return { ok: true, detail: 'no previous release: the agent is stopped and current removed' };
   }
@@ -71,7 +70,7 @@ export async function revertTo(
   try {
     target = await ctx.targetOf(to);
   } catch (err) {
-    await ctx.supervisor.stop();
+    await ctx.agentProcess.stop();
     return { ok: false, detail: `the previous release ${to.id} cannot be started: ${(err as Error).message}` };
   }
   const run = await restartOnto(ctx, target);
@@ -102,27 +101,16 @@ export interface RolledBackState {
 export async function hostState(ctx: LifecycleContext, detail: string): Promise<RolledBackState> {
   const current = await readCurrent(ctx.layout).catch(() => null);
   const active = ctx.journal.current.active?.id ?? null;
-  const status = ctx.supervisor.status();
+  const status = ctx.agentProcess.status();
   // The supervisor learns of an exit from the child's 'exit' event, which can lag behind a
   // probe that already saw the process die (it is a zombie until then): ask the kernel.
-  const running = status.running && status.pid !== null && (await processLives(status.pid));
+  const running = status.running && status.pid !== null && (await isRunning(status.pid));
   return {
     done: current === active,
     current,
     agent: { pid: status.pid, running, healthy: running && status.healthy },
     detail,
   };
-}
-
-/** False when `pid` is gone or a zombie (exited, not yet reaped). */
-async function processLives(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // Field 3 (after the parenthesised command name, which may contain spaces) is the state.
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 /** SWARM_ERR_ROLLBACK_FAILED: the previous release did not come back healthy. */

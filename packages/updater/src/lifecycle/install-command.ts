@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { swarmError } from '@swarm/errors';
 import { OutputTail } from '../process/output-tail.js';
 import { signalGroup } from '../process/process-group.js';
-import { processIdentity, type ProcessIdentity } from '../process/process-identity.js';
+import { processIdentity, type ProcessIdentity } from '@swarm/release-dir';
 
 /** Options of {@link runInstall}. */
 export interface InstallOptions {

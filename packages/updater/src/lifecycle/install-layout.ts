@@ -1,15 +1,12 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { releaseDirPaths, type ReleaseDirPaths } from '@swarm/release-dir';
 
 /**
- * The paths of an install directory (wiki/reference/layouts.md). Everything the updater writes lives here;
- * release directories are `releases/<id>`, staging and trash directories are dot-prefixed
- * siblings so they can never be mistaken for a release.
+ * The paths of an install directory (wiki/reference/layouts.md): a release directory
+ * (`current -> releases/<id>`, @swarm/release-dir) plus the updater's journal and the agent's
+ * files. Everything the updater writes lives here.
  */
-export interface InstallLayout {
-  readonly root: string;
-  /** The atomic pointer: a symlink to `releases/<id>`. */
-  readonly current: string;
-  readonly releases: string;
+export interface InstallLayout extends ReleaseDirPaths {
   /** The journal. */
   readonly state: string;
   /** The agent's pid file: its decimal PID and a newline. */
@@ -20,28 +17,14 @@ export interface InstallLayout {
   readonly agentLog: string;
 }
 
-/** Prefix of a directory that receives an upload (deleted at every start). */
-export const STAGING_PREFIX = '.staging-';
-/** Prefix of a release directory on its way out (renamed first, then deleted). */
-export const TRASH_PREFIX = '.trash-';
-/** Prefix of the temporary symlink renamed over `current`. */
-export const CURRENT_TMP_PREFIX = 'current.tmp-';
-
 export function installLayout(root: string): InstallLayout {
-  const dir = resolve(root);
+  const paths = releaseDirPaths(root);
   return {
-    root: dir,
-    current: join(dir, 'current'),
-    releases: join(dir, 'releases'),
-    state: join(dir, 'state.json'),
-    agentPid: join(dir, 'agent.pid'),
-    agentRecord: join(dir, 'agent.json'),
-    logs: join(dir, 'logs'),
-    agentLog: join(dir, 'logs', 'agent.log'),
+    ...paths,
+    state: join(paths.root, 'state.json'),
+    agentPid: join(paths.root, 'agent.pid'),
+    agentRecord: join(paths.root, 'agent.json'),
+    logs: join(paths.root, 'logs'),
+    agentLog: join(paths.root, 'logs', 'agent.log'),
   };
-}
-
-/** Absolute directory of release `id`. */
-export function releaseDir(layout: InstallLayout, id: string): string {
-  return join(layout.releases, id);
 }

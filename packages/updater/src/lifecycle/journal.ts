@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { swarmError } from '@swarm/errors';
-import type { ProcessIdentity } from '../process/process-identity.js';
-import { writeFileDurable } from './durable-file.js';
+import { writeFileDurable, type ProcessIdentity } from '@swarm/release-dir';
 
 /** A release as it appears on the wire and in the journal (wiki/reference/updater-api.md). */
 export interface ReleaseRecord {

@@ -1,5 +1,5 @@
 import type { Logger } from '@swarm/log';
-import type { AgentSupervisor, AgentTarget } from '../agent/supervisor.js';
+import type { AgentProcess, AgentTarget } from '../agent/agent-process.js';
 import type { UpdaterConfig } from '../config/config-keys.js';
 import type { HealthCheck } from '../probe/check-result.js';
 import type { InstallLayout } from './install-layout.js';
@@ -10,7 +10,7 @@ export interface LifecycleContext {
   readonly config: UpdaterConfig;
   readonly layout: InstallLayout;
   readonly journal: Journal;
-  readonly supervisor: AgentSupervisor;
+  readonly agentProcess: AgentProcess;
   readonly logger: Logger;
   /** The environment of a release process (start, install, exec checks) running in `dir`. */
   envFor(dir: string, version: string): NodeJS.ProcessEnv;

@@ -1,5 +1,6 @@
 import type { LifecycleContext } from './lifecycle-context.js';
-import { releaseExists, releasesToPrune, removeRelease, removeTrash } from './release-store.js';
+import { releaseExists, removeRelease, removeTrash } from '@swarm/release-dir';
+import { releasesToPrune } from './release-store.js';
 
 /**
  * Delete committed releases beyond the retention count — after the commit, never before an

@@ -1,10 +1,9 @@
 import { stopProcessGroup } from '../process/process-group.js';
-import { isAlive } from '../process/process-identity.js';
-import { pointCurrentAt, readCurrent, removeCurrent } from './current-link.js';
+import { isAlive, pointCurrentAt, readCurrent, releaseExists, removeCurrent, removeRelease } from '@swarm/release-dir';
 import type { InstallLayout } from './install-layout.js';
 import type { HistoryEntry, ReleaseRecord } from './journal.js';
 import type { LifecycleContext } from './lifecycle-context.js';
-import { ensureLayout, releaseExists, removeLeftovers, removeRelease } from './release-store.js';
+import { ensureLayout, removeLeftovers } from './release-store.js';
 
 /** What recovery found and did. */
 export interface RecoveryReport {
@@ -35,7 +34,7 @@ const INSTALL_KILL_GRACE_MS = 1_000;
  *    whatever agent is recorded is stopped and the active release's agent started.
  */
 export async function recover(ctx: LifecycleContext): Promise<RecoveryReport> {
-  const { layout, journal, supervisor, logger } = ctx;
+  const { layout, journal, agentProcess, logger } = ctx;
   await ensureLayout(layout);
   const removed = await removeLeftovers(layout);
   const state = journal.current;
@@ -96,11 +95,11 @@ export async function recover(ctx: LifecycleContext): Promise<RecoveryReport> {
   if (active) {
     try {
       const target = await ctx.targetOf(active);
-      if (await supervisor.adopt(target)) {
+      if (await agentProcess.adopt(target)) {
         agent = 'adopted';
       } else {
-        await supervisor.stopRecorded();
-        await supervisor.start(target);
+        await agentProcess.stopRecorded();
+        await agentProcess.start(target);
         agent = 'started';
       }
     } catch (err) {
@@ -108,7 +107,7 @@ export async function recover(ctx: LifecycleContext): Promise<RecoveryReport> {
       agent = 'failed';
     }
   } else {
-    await supervisor.stopRecorded();
+    await agentProcess.stopRecorded();
   }
   return { removed, interrupted, agent };
 }

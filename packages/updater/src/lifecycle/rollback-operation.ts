@@ -2,12 +2,11 @@ import { performance } from 'node:perf_hooks';
 import { isSwarmError, swarmError, type SwarmError } from '@swarm/errors';
 import { probeTimings } from '../probe/probe-agent.js';
 import { hostState, probeRun, restartOnto, revertTo, rollbackFailed, type RevertOutcome } from './agent-steps.js';
-import { pointCurrentAt } from './current-link.js';
 import type { ReleaseRecord } from './journal.js';
 import type { LifecycleContext, OperationResult } from './lifecycle-context.js';
 import { beginOperation, finishOperation, historyEntry, updateInFlight } from './operation-journal.js';
 import { stepDeadlines } from './plan.js';
-import { releaseExists } from './release-store.js';
+import { pointCurrentAt, releaseExists } from '@swarm/release-dir';
 import type { OperationContext } from './runner.js';
 import { undoNotRecorded } from './update-operation.js';
 
@@ -19,7 +18,7 @@ import { undoNotRecorded } from './update-operation.js';
  */
 export async function runRollback(ctx: LifecycleContext, op: OperationContext): Promise<OperationResult> {
   const started = performance.now();
-  const { journal, layout, config, supervisor } = ctx;
+  const { journal, layout, config, agentProcess } = ctx;
   const state = journal.current;
   const to = state.prev;
   const from = state.active;
@@ -30,7 +29,7 @@ export async function runRollback(ctx: LifecycleContext, op: OperationContext): 
     });
   }
   await beginOperation(ctx, op, 'activate', to);
-  supervisor.supervise(false);
+  agentProcess.supervise(false);
   let activated = false;
   let probeFailure: { detail: string; agentOutput: string } | null = null;
   try {
@@ -38,7 +37,7 @@ export async function runRollback(ctx: LifecycleContext, op: OperationContext): 
     const deadlines = stepDeadlines(config, {
       probeDeadlineMs: probeTimings(target.manifest, config).deadlineMs,
       stopTimeoutMs: Math.max(
-        supervisor.current?.target.manifest.stopTimeoutMs ?? config.stopTimeoutMs,
+        agentProcess.current?.target.manifest.stopTimeoutMs ?? config.stopTimeoutMs,
         target.manifest.stopTimeoutMs ?? config.stopTimeoutMs,
       ),
     });
@@ -54,7 +53,7 @@ export async function runRollback(ctx: LifecycleContext, op: OperationContext): 
     const run = await op.step('restart', deadlines.restart, () => restartOnto(ctx, target));
     const probe = await op.step('probe', deadlines.probe, (signal) => probeRun(ctx, run, signal));
     if (!probe.ok) {
-      probeFailure = { detail: probe.detail, agentOutput: await supervisor.outputOf(run) };
+      probeFailure = { detail: probe.detail, agentOutput: await agentProcess.outputOf(run) };
       throw swarmError('SWARM_ERR_RELEASE_PROBE_FAILED', probe.detail);
     }
     const committed = await op.step('commit', deadlines.commit, () =>
@@ -78,7 +77,7 @@ export async function runRollback(ctx: LifecycleContext, op: OperationContext): 
   } catch (err) {
     throw await failRollback(ctx, op, err, { from, to, activated, probeFailure });
   } finally {
-    supervisor.supervise(true);
+    agentProcess.supervise(true);
   }
 }
 

@@ -14,17 +14,14 @@ import type { UpdaterConfig } from '../config/config-keys.js';
 import { probeTimings } from '../probe/probe-agent.js';
 import { verifyUpload, type UploadReceiver } from '../receive/receive-upload.js';
 import { hostState, probeRun, restartOnto, revertTo, rollbackFailed, type RevertOutcome } from './agent-steps.js';
-import { pointCurrentAt } from './current-link.js';
-import { fsyncDir } from './durable-file.js';
 import { faultPoint } from './fault-point.js';
 import { runInstall } from './install-command.js';
-import { STAGING_PREFIX, releaseDir } from './install-layout.js';
 import type { ReleaseRecord } from './journal.js';
 import type { LifecycleContext, OperationResult } from './lifecycle-context.js';
 import { beginOperation, finishOperation, historyEntry, updateInFlight } from './operation-journal.js';
 import { stepDeadlines } from './plan.js';
 import { pruneReleases } from './prune.js';
-import { releaseExists, removeRelease } from './release-store.js';
+import { fsyncDir, pointCurrentAt, releaseDir, releaseExists, removeRelease, stagingDir } from '@swarm/release-dir';
 import type { OperationContext } from './runner.js';
 
 /** The extraction caps of the configuration. */
@@ -64,10 +61,10 @@ export async function runUpdate(
   receive: UploadReceiver,
 ): Promise<OperationResult> {
   const started = performance.now();
-  const { journal, layout, config, supervisor } = ctx;
+  const { journal, layout, config, agentProcess } = ctx;
   await beginOperation(ctx, op, 'receive', null);
-  supervisor.supervise(false);
-  const staging = join(layout.releases, `${STAGING_PREFIX}${op.id}`);
+  agentProcess.supervise(false);
+  const staging = stagingDir(layout, op.id);
   const progress: Progress = { target: null, created: false, activated: false, probeFailure: null };
   let result: OperationResult;
   try {
@@ -152,7 +149,7 @@ export async function runUpdate(
       }
     }
     const target = progress.target;
-    const running = supervisor.current?.target.manifest.stopTimeoutMs;
+    const running = agentProcess.current?.target.manifest.stopTimeoutMs;
     const timed = stepDeadlines(config, {
       probeDeadlineMs: probeTimings(manifest, config).deadlineMs,
       stopTimeoutMs: Math.max(running ?? config.stopTimeoutMs, manifest.stopTimeoutMs ?? config.stopTimeoutMs),
@@ -165,7 +162,7 @@ export async function runUpdate(
     const run = await op.step('restart', timed.restart, async () => restartOnto(ctx, await ctx.targetOf(target)));
     const probe = await op.step('probe', timed.probe, (signal) => probeRun(ctx, run, signal));
     if (!probe.ok) {
-      progress.probeFailure = { detail: probe.detail, agentOutput: await supervisor.outputOf(run) };
+      progress.probeFailure = { detail: probe.detail, agentOutput: await agentProcess.outputOf(run) };
       throw swarmError('SWARM_ERR_RELEASE_PROBE_FAILED', probe.detail);
     }
     const committed = await op.step('commit', timed.commit, async () => {
@@ -192,7 +189,7 @@ export async function runUpdate(
     throw await failUpdate(ctx, op, err, progress);
   } finally {
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
-    supervisor.supervise(true);
+    agentProcess.supervise(true);
   }
   // After the commit nothing can undo the update: a failed prune is only logged.
   await op

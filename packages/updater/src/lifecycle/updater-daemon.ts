@@ -6,12 +6,13 @@ import type { Logger } from '@swarm/log';
 import type { WorkerBundle } from '@swarm/pki';
 import { agentEnv } from '../agent/agent-env.js';
 import { hostState, type RolledBackState } from './agent-steps.js';
-import { AgentSupervisor, type AgentStatus, type AgentTarget } from '../agent/supervisor.js';
+import { AgentProcess, type AgentStatus, type AgentTarget } from '../agent/agent-process.js';
 import type { UpdaterConfig } from '../config/config-keys.js';
 import { acquireInstallLock, type InstallLock } from '../lock/install-lock.js';
 import { healthCheckFor } from '../probe/probe-agent.js';
 import { verifyUpload, type UploadReceiver } from '../receive/receive-upload.js';
-import { installLayout, releaseDir, STAGING_PREFIX, type InstallLayout } from './install-layout.js';
+import { releaseDir, stagingDir } from '@swarm/release-dir';
+import { installLayout, type InstallLayout } from './install-layout.js';
 import { Journal, type HistoryEntry, type ReleaseRecord } from './journal.js';
 import type { LifecycleContext, OperationResult } from './lifecycle-context.js';
 import { stepDeadlines } from './plan.js';
@@ -69,7 +70,7 @@ export class UpdaterDaemon {
     private readonly options: UpdaterDaemonOptions,
     private readonly lock: InstallLock,
     readonly journal: Journal,
-    readonly supervisor: AgentSupervisor,
+    readonly agentProcess: AgentProcess,
     layout: InstallLayout,
     ctx: LifecycleContext,
     /** What recovery did at start. */
@@ -118,7 +119,7 @@ export class UpdaterDaemon {
         const dir = await realpath(releaseDir(layout, release.id));
         return { release, dir, manifest: await readManifest(dir) };
       };
-      const supervisor = new AgentSupervisor({
+      const agentProcess = new AgentProcess({
         layout,
         logger: logger.child({ component: 'agent-process' }),
         envFor: (target) => envFor(target.dir, target.release.version),
@@ -133,9 +134,9 @@ export class UpdaterDaemon {
         healthCheckIntervalMs: config.healthCheckIntervalMs,
         defaultStopTimeoutMs: config.stopTimeoutMs,
       });
-      const ctx: LifecycleContext = { config, layout, journal, supervisor, logger, envFor, checkFor, targetOf };
+      const ctx: LifecycleContext = { config, layout, journal, agentProcess, logger, envFor, checkFor, targetOf };
       const recovery = await recover(ctx);
-      supervisor.supervise(true);
+      agentProcess.supervise(true);
       logger.info(
         {
           installDir: layout.root,
@@ -146,7 +147,7 @@ export class UpdaterDaemon {
         },
         'install directory ready',
       );
-      const daemon = new UpdaterDaemon(options, lock, journal, supervisor, layout, ctx, recovery);
+      const daemon = new UpdaterDaemon(options, lock, journal, agentProcess, layout, ctx, recovery);
       daemon.lastSelfUpdate = await readLastSelfUpdate(config.selfDir);
       // After a successful switch the supervisor sends this (new) updater its record.
       supervisorChannel()?.onRecord((record) => (daemon.lastSelfUpdate = record));
@@ -185,7 +186,7 @@ export class UpdaterDaemon {
       this.runner
         .run('update-self', async (op) => {
           attempt = op.id;
-          const staging = join(this.layout.releases, `${STAGING_PREFIX}self-${op.id}`);
+          const staging = stagingDir(this.layout, `self-${op.id}`);
           const deadlines = stepDeadlines(config);
           let staged: ReleaseRecord;
           try {
@@ -286,7 +287,7 @@ export class UpdaterDaemon {
     return {
       busy: this.runner.busy,
       operation: this.runner.operation,
-      agent: this.supervisor.status(),
+      agent: this.agentProcess.status(),
       active: s.active,
       prev: s.prev,
       lastUpdate: s.history.at(-1) ?? null,
@@ -301,7 +302,7 @@ export class UpdaterDaemon {
   close(reason: SwarmError = swarmError('SWARM_ERR_UPDATER_SHUTTING_DOWN')): Promise<void> {
     this.closing ??= (async () => {
       await this.runner.close(reason);
-      this.supervisor.close();
+      this.agentProcess.close();
       await this.lock.release();
     })();
     return this.closing;

@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { swarmError } from '@swarm/errors';
-import { isAlive, processIdentity } from '../process/process-identity.js';
-import { fsyncDir } from '../lifecycle/durable-file.js';
+import { fsyncDir, isAlive, processIdentity } from '@swarm/release-dir';
 
 /** Who holds an install directory, as written in `updater.lock`. */
 export interface LockOwner {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlive, processIdentity, type ProcessIdentity } from './process-identity.js';
+import { isAlive, processIdentity, type ProcessIdentity } from '@swarm/release-dir';
 
 /**
  * Send `signal` to the whole process group led by `leader` (children are spawned with

@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { extractRelease, releaseId, syncTree, type ExtractLimits } from '@swarm/bundle';
 import { swarmError } from '@swarm/errors';
-import { fsyncDir } from '../lifecycle/durable-file.js';
+import { fsyncDir, releaseDir, releaseDirPaths, releaseExists, stagingDir } from '@swarm/release-dir';
 import type { ReleaseRecord } from '../lifecycle/journal.js';
 
 /** Options of {@link stageSelfRelease}. */
@@ -23,9 +21,9 @@ export interface StageSelfOptions {
  * An updater release has no `install` step: nothing may run on the worker to prepare it.
  */
 export async function stageSelfRelease(options: StageSelfOptions): Promise<ReleaseRecord> {
-  const releases = join(options.selfDir, 'releases');
-  await mkdir(releases, { recursive: true, mode: 0o755 });
-  const staging = join(releases, `.staging-${randomUUID()}`);
+  const paths = releaseDirPaths(options.selfDir);
+  await mkdir(paths.releases, { recursive: true, mode: 0o755 });
+  const staging = stagingDir(paths);
   try {
     const { manifest } = await extractRelease(options.tarball, staging, {
       limits: options.limits,
@@ -37,11 +35,10 @@ export async function stageSelfRelease(options: StageSelfOptions): Promise<Relea
       });
     }
     const id = releaseId(manifest, options.sha256);
-    const dest = join(releases, id);
-    if (!(await exists(dest))) {
+    if (!(await releaseExists(paths, id))) {
       await syncTree(staging);
-      await rename(staging, dest);
-      await fsyncDir(releases);
+      await rename(staging, releaseDir(paths, id));
+      await fsyncDir(paths.releases);
     }
     return {
       id,
@@ -52,14 +49,5 @@ export async function stageSelfRelease(options: StageSelfOptions): Promise<Relea
     };
   } finally {
     await rm(staging, { recursive: true, force: true });
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }

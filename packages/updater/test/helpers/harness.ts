@@ -153,7 +153,7 @@ export async function startTestUpdater(fx: PkiFixture, extra: Record<string, unk
   });
   const updater = await startUpdater({ config, logger });
   const port = updater.address.port;
-  trackAgent(updater.daemon.supervisor.status().pid);
+  trackAgent(updater.daemon.agentProcess.status().pid);
   return {
     ...updaterClient(fx, port),
     updater,
@@ -162,7 +162,7 @@ export async function startTestUpdater(fx: PkiFixture, extra: Record<string, unk
     port,
     agentPort: config.agentPort!,
     async close() {
-      trackAgent(updater.daemon.supervisor.status().pid);
+      trackAgent(updater.daemon.agentProcess.status().pid);
       await updater.close();
       await trackRecordedAgent(installDir);
     },

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hasCode } from '@swarm/errors';
 import { acquireInstallLock, LOCK_FILE } from '../../src/index.js';
-import { processIdentity } from '../../src/process/process-identity.js';
+import { processIdentity } from '@swarm/release-dir';
 
 let root: string;
 before(async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { stopProcessGroup } from '../../src/process/process-group.js';
-import { isAlive, processIdentity } from '../../src/process/process-identity.js';
+import { isAlive, processIdentity } from '@swarm/release-dir';
 
 function spawnGroup(script: string) {
   const child = spawn(process.execPath, ['-e', script], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
@@ -10,14 +10,7 @@ function spawnGroup(script: string) {
   return { child, ready };
 }
 
-describe('process identity and groups', () => {
-  it('names a process by PID and start time: another start time is not alive', async () => {
-    const me = await processIdentity(process.pid);
-    assert.ok(me && /^\d+$/.test(me.startTime));
-    assert.equal(await isAlive(me), true);
-    assert.equal(await isAlive({ pid: process.pid, startTime: String(Number(me.startTime) + 1) }), false);
-  });
-
+describe('process groups', () => {
   it('stops a whole group with SIGTERM, and SIGKILLs one that ignores it after the grace', async () => {
     // The leader ignores SIGTERM and has a child in its group that ignores it too.
     const { child, ready } = spawnGroup(`

@@ -39,6 +39,11 @@ export async function processIdentity(pid: number): Promise<ProcessIdentity | nu
   return { pid, startTime: stat.startTime };
 }
 
+/** True while a process with this PID exists and has not exited (a zombie has). */
+export async function isRunning(pid: number): Promise<boolean> {
+  return (await processIdentity(pid)) !== null;
+}
+
 /** True when the process that `identity` names is still alive (same PID, same start time). */
 export async function isAlive(identity: ProcessIdentity): Promise<boolean> {
   const now = await processIdentity(identity.pid);

@@ -7,11 +7,12 @@ import type { Logger } from '@swarm/log';
 import type { InstallLayout } from '../lifecycle/install-layout.js';
 import type { ReleaseRecord } from '../lifecycle/journal.js';
 import type { HealthCheck } from '../probe/check-result.js';
-import { CHECK_TIMEOUT_MS } from '../probe/check-result.js';
 import { stopProcessGroup, waitUntilDead } from '../process/process-group.js';
-import { isAlive, processIdentity, type ProcessIdentity } from '../process/process-identity.js';
+import { isAlive, processIdentity, type ProcessIdentity } from '@swarm/release-dir';
 import { capRunningLog, readLogTail, rotateBeforeStart } from './agent-log.js';
 import { readAgentRecord, removeAgentRecord, repairAgentPid, writeAgentRecord } from './agent-record.js';
+import { HealthMonitor } from './health-monitor.js';
+import { RestartPolicy } from './restart-policy.js';
 
 /** A release ready to run: its record, its real directory, its manifest. */
 export interface AgentTarget {
@@ -42,8 +43,8 @@ export interface AgentStatus {
   readonly release: string | null;
 }
 
-/** Options of {@link AgentSupervisor}. */
-export interface SupervisorOptions {
+/** Options of {@link AgentProcess}. */
+export interface AgentProcessOptions {
   readonly layout: InstallLayout;
   readonly logger: Logger;
   /** The environment of a run of `target` (wiki/reference/layouts.md#release-tarball). */
@@ -69,30 +70,43 @@ interface MutableRun extends AgentRun {
 
 const ADOPTED_POLL_MS = 250;
 const LOG_CAP_INTERVAL_MS = 15_000;
-const UNHEALTHY_CHECK_MS = 1_000;
 
 /**
  * Runs the agent: spawns `start` from the release's real directory in its own process group
  * (so it outlives an updater crash and can be adopted), with stdout/stderr appended to
- * logs/agent.log, and records it in agent.pid (its PID) and agent.json (PID *and* start time). Stops it with SIGTERM
- * to the group, then SIGKILL after the release's stopTimeoutMs. Outside operations
- * (`supervise(true)`) a crashed agent is restarted with exponential backoff and its health is
- * checked periodically; during an operation the lifecycle alone decides what runs.
+ * logs/agent.log, and records it in agent.pid (its PID) and agent.json (PID *and* start
+ * time). Stops it with SIGTERM to the group, then SIGKILL after the release's stopTimeoutMs.
+ * Outside operations (`supervise(true)`) a crashed agent is restarted ({@link RestartPolicy})
+ * and its health checked periodically ({@link HealthMonitor}); during an operation the
+ * lifecycle alone decides what runs.
  */
-export class AgentSupervisor {
+export class AgentProcess {
   private run: MutableRun | null = null;
-  private healthy = false;
   private supervising = false;
-  private crashes = 0;
-  private restartTimer: NodeJS.Timeout | null = null;
-  private monitorTimer: NodeJS.Timeout | null = null;
   private logTimer: NodeJS.Timeout | null = null;
-  private checking = false;
   private readonly closed = new AbortController();
   private readonly stopping = new WeakSet<AgentRun>();
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly restarts: RestartPolicy;
+  private readonly health: HealthMonitor;
 
-  constructor(private readonly options: SupervisorOptions) {}
+  constructor(private readonly options: AgentProcessOptions) {
+    this.restarts = new RestartPolicy({
+      logger: options.logger,
+      backoffMs: options.restartBackoffMs,
+      backoffMaxMs: options.restartBackoffMaxMs,
+    });
+    this.health = new HealthMonitor({
+      logger: options.logger,
+      intervalMs: options.healthCheckIntervalMs,
+      signal: this.closed.signal,
+      subject: () => {
+        const run = this.run;
+        if (!run || run.exit !== null) return null;
+        return { release: run.target.release.id, check: options.checkFor(run.target) };
+      },
+    });
+  }
 
   /** The current run (alive or not), if any. */
   get current(): AgentRun | null {
@@ -103,12 +117,12 @@ export class AgentSupervisor {
     const run = this.run;
     const running = run !== null && run.exit === null;
     const pid = run && run.identity.pid > 0 ? run.identity.pid : null;
-    return { pid, running, healthy: running && this.healthy, release: run?.target.release.id ?? null };
+    return { pid, running, healthy: running && this.health.healthy, release: run?.target.release.id ?? null };
   }
 
   /** Record the outcome of a probe. */
   markHealthy(healthy: boolean): void {
-    this.healthy = healthy;
+    this.health.mark(healthy);
   }
 
   /** The last output of `run` (the tail of agent.log since it started). */
@@ -128,7 +142,7 @@ export class AgentSupervisor {
         `start of ${target.release.id} while ${this.run.target.release.id} runs`,
       );
     }
-    this.clearRestart();
+    this.restarts.cancel();
     const { layout, logger } = this.options;
     const [command, ...args] = target.manifest.start;
     await rotateBeforeStart(layout.agentLog, this.options.agentLogMaxBytes);
@@ -189,7 +203,7 @@ export class AgentSupervisor {
     child.once('exit', (code, signal) => finish(signal ? `on signal ${signal}` : `with code ${code}`));
     child.unref();
     this.run = run;
-    this.healthy = false;
+    this.health.reset();
     if (pid !== undefined) {
       logger.info({ pid, release: target.release.id, cwd: target.dir }, 'agent started');
       await writeAgentRecord(layout, {
@@ -240,7 +254,7 @@ export class AgentSupervisor {
     );
     this.run = run;
     // Healthy or not is for the monitor's first check (right after supervision resumes) to say.
-    this.healthy = false;
+    this.health.reset();
     this.options.logger.info({ pid: record.pid, release: target.release.id }, 'agent adopted');
     return run;
   }
@@ -251,7 +265,7 @@ export class AgentSupervisor {
   }
 
   private async stopNow(): Promise<void> {
-    this.clearRestart();
+    this.restarts.cancel();
     const run = this.run;
     if (run) {
       this.stopping.add(run);
@@ -261,7 +275,7 @@ export class AgentSupervisor {
         this.options.logger.info({ pid: run.identity.pid, release: run.target.release.id, how }, 'agent stopped');
       }
       this.run = null;
-      this.healthy = false;
+      this.health.reset();
     }
     await removeAgentRecord(this.options.layout);
   }
@@ -290,22 +304,22 @@ export class AgentSupervisor {
   supervise(on: boolean): void {
     this.supervising = on;
     if (!on) {
-      this.clearRestart();
-      this.clearMonitor();
+      this.restarts.cancel();
+      this.health.stop();
       return;
     }
     if (!this.logTimer) {
       this.logTimer = setInterval(() => void this.capLog(), LOG_CAP_INTERVAL_MS).unref();
     }
-    this.scheduleMonitor();
+    this.health.start();
     if (this.run === null || this.run.exit !== null) this.scheduleRestart();
   }
 
   /** Stop supervising and forget timers; the agent itself keeps running (it is adopted next time). */
   close(): void {
     this.supervising = false;
-    this.clearRestart();
-    this.clearMonitor();
+    this.restarts.cancel();
+    this.health.stop();
     if (this.logTimer) clearInterval(this.logTimer);
     this.logTimer = null;
     this.closed.abort();
@@ -323,88 +337,34 @@ export class AgentSupervisor {
 
   private onExit(run: MutableRun): void {
     if (run !== this.run || this.closed.signal.aborted) return;
-    this.healthy = false;
+    this.health.reset();
     if (this.stopping.has(run)) return;
     const livedMs = performance.now() - run.startedAtMs;
     this.options.logger.warn(
       { pid: run.identity.pid, release: run.target.release.id, exit: run.exit, livedMs: Math.round(livedMs) },
       'agent exited',
     );
-    // A run that lasted longer than the longest backoff was healthy enough: start over.
-    if (livedMs > this.options.restartBackoffMaxMs) this.crashes = 0;
+    this.restarts.ranFor(livedMs);
     if (this.supervising) this.scheduleRestart();
   }
 
+  /** Start the desired release again once the restart policy says so, unless something runs by then. */
   private scheduleRestart(): void {
-    if (this.restartTimer || !this.supervising) return;
-    const { restartBackoffMs, restartBackoffMaxMs, logger } = this.options;
-    const delay = Math.min(restartBackoffMaxMs, restartBackoffMs * 2 ** Math.min(this.crashes, 30));
-    this.crashes += 1;
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = null;
-      void (async () => {
+    if (!this.supervising) return;
+    this.restarts.schedule(async () => {
+      if (!this.supervising || (this.run !== null && this.run.exit === null)) return;
+      const target = await this.options.desired();
+      if (!target) return;
+      await this.exclusive(async () => {
+        // An operation may have taken over while `desired` was read: it decides now.
         if (!this.supervising || (this.run !== null && this.run.exit === null)) return;
-        const target = await this.options.desired();
-        if (!target) return;
-        await this.exclusive(async () => {
-          // An operation may have taken over while `desired` was read: it decides now.
-          if (!this.supervising || (this.run !== null && this.run.exit === null)) return;
-          logger.info({ release: target.release.id, attempt: this.crashes }, 'restarting the agent');
-          await this.startNow(target);
-        });
-      })().catch((err: unknown) => {
-        logger.error({ err }, 'agent restart failed');
-        this.scheduleRestart();
-      });
-    }, delay);
-    this.restartTimer.unref();
-  }
-
-  private clearRestart(): void {
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    this.restartTimer = null;
-  }
-
-  /**
-   * Health checks outside operations: every healthCheckIntervalMs while healthy, and every
-   * second while not (yet) healthy, so /health turns healthy soon after a restart.
-   */
-  private scheduleMonitor(): void {
-    const interval = this.options.healthCheckIntervalMs;
-    if (this.monitorTimer || interval <= 0 || !this.supervising) return;
-    const delay = this.healthy ? interval : Math.min(interval, UNHEALTHY_CHECK_MS);
-    this.monitorTimer = setTimeout(() => {
-      this.monitorTimer = null;
-      void this.checkHealth().finally(() => this.scheduleMonitor());
-    }, delay);
-    this.monitorTimer.unref();
-  }
-
-  private clearMonitor(): void {
-    if (this.monitorTimer) clearTimeout(this.monitorTimer);
-    this.monitorTimer = null;
-  }
-
-  private async checkHealth(): Promise<void> {
-    const run = this.run;
-    if (!this.supervising || this.checking || !run || run.exit !== null) return;
-    this.checking = true;
-    try {
-      const check = this.options.checkFor(run.target);
-      const result = check ? await check(CHECK_TIMEOUT_MS, this.closed.signal) : { ok: true, detail: 'running' };
-      if (run !== this.run || !this.supervising) return;
-      if (result.ok !== this.healthy) {
-        this.options.logger[result.ok ? 'info' : 'warn'](
-          { release: run.target.release.id, detail: result.detail },
-          result.ok ? 'agent healthy' : 'agent unhealthy',
+        this.options.logger.info(
+          { release: target.release.id, attempt: this.restarts.attempts },
+          'restarting the agent',
         );
-      }
-      this.healthy = result.ok;
-    } catch (err) {
-      this.options.logger.debug({ err }, 'health check aborted');
-    } finally {
-      this.checking = false;
-    }
+        await this.startNow(target);
+      });
+    });
   }
 
   private async capLog(): Promise<void> {
