@@ -3,75 +3,30 @@
 // that updater running for good — it never saw its IPC channel — and every updater the
 // restarted supervisor started then failed with SWARM_ERR_UPDATER_LOCKED).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { after, beforeEach, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { beforeEach, describe, it } from 'node:test';
 import { createLogger } from '@swarm/log';
 import { findUpdaterProcesses, runSupervisor, stopOrphanedUpdaters } from '../src/index.js';
-import { createFakeSelfDir, type FakeSelfDir } from './helpers/fake-self-dir.js';
+import type { FakeSelfDir } from './helpers/fake-self-dir.js';
+import { alive, fakeSelfDirSuite, until } from './helpers/suite.js';
 
 const SUPERVISOR_MAIN = fileURLToPath(new URL('./fixtures/supervisor-main.ts', import.meta.url));
 /** The package directory: `--import tsx` resolves from the working directory. */
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 const silent = createLogger({ name: 'supervisor', level: 'silent' });
 
+const { self: selfOfTest, started, spawnNode } = fakeSelfDirSuite();
 /** Each test's own self directory. */
 let self: FakeSelfDir;
-const selves: FakeSelfDir[] = [];
-const spawned: ChildProcess[] = [];
-
-beforeEach(async () => {
-  self = await createFakeSelfDir();
-  selves.push(self);
+beforeEach(() => {
+  self = selfOfTest();
 });
-
-after(async () => {
-  for (const child of spawned) child.kill('SIGKILL');
-  for (const s of selves) {
-    for (const pid of await findUpdaterProcesses(s.paths)) process.kill(pid, 'SIGKILL');
-    await s.cleanup();
-  }
-});
-
-/** PIDs the fake updaters of this test's self directory wrote, in start order. */
-async function started(): Promise<number[]> {
-  return (await readFile(self.log, 'utf8')).split('\n').filter(Boolean).map(Number);
-}
-
-/** Poll until `check` holds (conditions, never fixed sleeps); fail after `ms`. */
-async function until<T>(what: string, check: () => Promise<T | null | false>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== null && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
-
-/** True while `pid` exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    return !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-/** A process started by the test with `cwd` and `args`, tracked for cleanup. */
-function run(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  const child = spawn(process.execPath, args, { cwd, env, stdio: 'ignore' });
-  spawned.push(child);
-  return child;
-}
 
 describe('updaters left running by a dead supervisor', () => {
   it('a SIGKILLed supervisor’s updater is stopped by the next supervisor before it starts its own', async () => {
     const env = { ...process.env, FAKE_UPDATER_LOG: self.log };
-    const first = run(['--import', 'tsx', SUPERVISOR_MAIN, self.paths.root], PACKAGE_DIR, env);
+    const first = spawnNode(['--import', 'tsx', SUPERVISOR_MAIN, self.paths.root], PACKAGE_DIR, env);
     const [orphan] = await until('the first supervisor to start an updater', async () => {
       const pids = await started();
       return pids.length === 1 && pids;
@@ -107,7 +62,7 @@ describe('updaters left running by a dead supervisor', () => {
   });
 
   it('only processes that run from a release with this self directory in their arguments are updaters', async () => {
-    const keep = (args: string[]) => run(args, self.releaseDir, { ...process.env, FAKE_UPDATER_LOG: self.log });
+    const keep = (args: string[]) => spawnNode(args, self.releaseDir, { ...process.env, FAKE_UPDATER_LOG: self.log });
     // An operator's shell (or anything else) sitting in a release directory…
     const bystander = keep(['-e', 'setInterval(() => {}, 1000)']);
     // …an updater of another self directory that happens to run from here…

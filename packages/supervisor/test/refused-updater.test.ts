@@ -4,67 +4,26 @@
 // updater a previous supervisor of this self directory left running is only transient.
 // Real supervisor, real updater processes (the fake updater of helpers/fake-self-dir.ts).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isSwarmError, type SwarmError } from '@swarm/errors';
 import { createLogger } from '@swarm/log';
 import { findUpdaterProcesses, runSupervisor } from '../src/index.js';
-import { createFakeSelfDir, type FakeSelfDir } from './helpers/fake-self-dir.js';
+import type { FakeSelfDir } from './helpers/fake-self-dir.js';
+import { alive, fakeSelfDirSuite, until } from './helpers/suite.js';
 
 const silent = createLogger({ name: 'supervisor', level: 'silent' });
 /** The issue's bound for a refusal; the fake updater takes well under a second. */
 const REFUSAL_MS = 10_000;
 
+const { self: selfOfTest, started, spawnNode } = fakeSelfDirSuite();
+/** Each test's own self directory. */
 let self: FakeSelfDir;
-const selves: FakeSelfDir[] = [];
-const spawned: ChildProcess[] = [];
-
-beforeEach(async () => {
-  self = await createFakeSelfDir();
-  selves.push(self);
+beforeEach(() => {
+  self = selfOfTest();
 });
-
-after(async () => {
-  for (const child of spawned) child.kill('SIGKILL');
-  for (const s of selves) {
-    for (const pid of await findUpdaterProcesses(s.paths)) process.kill(pid, 'SIGKILL');
-    await s.cleanup();
-  }
-});
-
-/** PIDs the fake updaters of this test's self directory wrote, in start order. */
-async function started(): Promise<number[]> {
-  return (await readFile(self.log, 'utf8')).split('\n').filter(Boolean).map(Number);
-}
-
-async function until<T>(what: string, check: () => Promise<T | null | false>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== null && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    return !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-/** A long-running process started by the test, tracked for cleanup. */
-function keep(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  const child = spawn(process.execPath, args, { cwd, env, stdio: 'ignore' });
-  spawned.push(child);
-  return child;
-}
 
 function supervise(env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<void> {
   return runSupervisor({
@@ -135,7 +94,7 @@ describe('an updater that refuses to start (exit 2) is not restarted', () => {
   it('the install directory owned by a live process that is not ours: SWARM_ERR_UPDATER_LOCKED naming it', async () => {
     const lock = join(self.root, 'updater.lock');
     // A second updater, unsupervised or of another self directory: it runs from elsewhere.
-    const other = keep(
+    const other = spawnNode(
       ['-e', `require('fs').writeFileSync(${JSON.stringify(lock)}, String(process.pid)); setInterval(() => {}, 1000)`],
       self.root,
     );
@@ -167,7 +126,7 @@ describe('an updater that refuses to start (exit 2) is not restarted', () => {
       });
       // An orphan of an earlier supervisor of this self directory, which the start-up sweep
       // could not see (it was not running yet), takes the lock; then our updater crashes.
-      const orphan = keep(['fake-updater.mjs', '--self-dir', self.paths.root], self.releaseDir, {
+      const orphan = spawnNode(['fake-updater.mjs', '--self-dir', self.paths.root], self.releaseDir, {
         ...process.env,
         FAKE_UPDATER_LOG: join(self.root, 'orphan.log'),
         FAKE_UPDATER_LOCK: lock,
