@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, it } from 'node:test';
 import { createLogger } from '@swarm/log';
-import { findUpdaterProcesses, runSupervisor, stopOrphanedUpdaters } from '../src/index.js';
+import { runSupervisor } from '../src/index.js';
+import { findUpdaterProcesses, stopOrphanedUpdaters } from '../src/orphaned-updaters.js';
 import type { FakeSelfDir } from './helpers/fake-self-dir.js';
 import { alive, fakeSelfDirSuite, until } from './helpers/suite.js';
 

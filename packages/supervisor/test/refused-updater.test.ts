@@ -10,7 +10,8 @@ import { beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isSwarmError, type SwarmError } from '@swarm/errors';
 import { createLogger } from '@swarm/log';
-import { findUpdaterProcesses, runSupervisor } from '../src/index.js';
+import { runSupervisor } from '../src/index.js';
+import { findUpdaterProcesses } from '../src/orphaned-updaters.js';
 import type { FakeSelfDir } from './helpers/fake-self-dir.js';
 import { alive, fakeSelfDirSuite, until } from './helpers/suite.js';
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { after, beforeEach } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findUpdaterProcesses } from '../../src/index.js';
+import { findUpdaterProcesses } from '../../src/orphaned-updaters.js';
 import { createFakeSelfDir, type FakeSelfDir } from './fake-self-dir.js';
 
 /**

@@ -25,9 +25,6 @@ export const ROLLBACK_STEPS = ['activate', 'restart', 'probe', 'commit'] as cons
 
 export type StepName = (typeof UPDATE_STEPS)[number];
 
-/** Steps after which `current` may point at the operation's target: undoing them needs a flip back. */
-export const ACTIVATING_STEPS: ReadonlySet<string> = new Set(['activate', 'restart', 'probe', 'commit']);
-
 /** Extra time a step gets beyond its own inner timeout, so the inner, more precise error wins. */
 const SLACK_MS = 10_000;
 
