@@ -6,12 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { FAULT_ENV, SUPERVISOR_FAULT_POINTS } from '../src/index.js';
 
-const INDEX = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+const FAULT_POINT_MODULE = fileURLToPath(new URL('../src/fault-point.ts', import.meta.url));
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 /** Reach `point` in a child process armed with `armed`; how it ended and what it printed after. */
 function reach(point: string, armed: string | undefined) {
-  const code = `import { faultPoint } from ${JSON.stringify(INDEX)};
+  const code = `import { faultPoint } from ${JSON.stringify(FAULT_POINT_MODULE)};
 faultPoint(${JSON.stringify(point)});
 process.stdout.write('survived');`;
   const env = { ...process.env };
