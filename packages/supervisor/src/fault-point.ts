@@ -1,6 +1,6 @@
 /**
  * The environment variable that arms a fault point (tests only). It is the updater's too
- * (packages/updater/src/lifecycle/fault-point.ts): the supervisor hands its environment to
+ * (packages/updater/src/operations/fault-point.ts): the supervisor hands its environment to
  * the updater, and the two sets of names never overlap (the supervisor's start with
  * `supervisor:`), so one variable arms exactly one point in one of the two processes. The
  * supervisor keeps its own copy of these few lines: it is the bootloader and must not load

@@ -1,5 +1,6 @@
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { SwitchRecord } from '@swarm/protocol';
 import {
   fsyncDir,
   pointCurrentAt,
@@ -27,21 +28,6 @@ export function selfDirPaths(root: string): SelfDirPaths {
   return { ...paths, state: join(paths.root, 'state.json'), lock: join(paths.root, 'supervisor.lock') };
 }
 
-/** The outcome of the last self-update, as `GET /health` reports it in `lastSelfUpdate`. */
-export interface SelfUpdateRecord {
-  readonly outcome: 'succeeded' | 'failed';
-  /** The attempt id the updater gave in its 202 (the master waits for this record). */
-  readonly attempt?: string;
-  /** Release id switched from and to. */
-  readonly from: string | null;
-  readonly to: string;
-  readonly version: string;
-  /** Why it failed (absent on success). */
-  readonly reason?: string;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-}
-
 /** The supervisor's journal (`<self-dir>/state.json`). */
 export interface SelfState {
   readonly active: string | null;
@@ -54,7 +40,7 @@ export interface SelfState {
     readonly attempt?: string;
     readonly startedAt: string;
   } | null;
-  readonly lastSelfUpdate: SelfUpdateRecord | null;
+  readonly lastSelfUpdate: SwitchRecord | null;
 }
 
 const EMPTY_STATE: SelfState = { active: null, prev: null, switching: null, lastSelfUpdate: null };

@@ -8,14 +8,15 @@ import { acquireSelfLock } from './self-lock.js';
 import { isRunning, pointCurrentAt, readCurrent, releaseDir, removeStaging } from '@swarm/release-dir';
 import { pruneReleases, readSelfState, selfDirPaths, writeSelfState, type SelfState } from './self-dir.js';
 import {
-  exited,
+  SELF_UPDATE_RECORD_ENV,
+  encodeSelfUpdateRecord,
   isSelfUpdateRequest,
-  startUpdaterProcess,
-  stopProcess,
-  watchStartFailure,
+  selfUpdateRecordMessage,
   type SelfUpdateRequest,
   type StartFailureReport,
-} from './updater-process.js';
+  type SwitchRecord,
+} from '@swarm/protocol';
+import { exited, startUpdaterProcess, stopProcess, watchStartFailure } from './updater-process.js';
 
 /** Options of {@link runSupervisor}. */
 export interface SupervisorOptions {
@@ -159,10 +160,12 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     // So this is the moment to clear what an updater killed mid-staging left behind.
     const removed = await removeStaging(paths);
     if (removed.length > 0) log.warn({ removed }, 'removed staging left by an interrupted self-update');
+    // The updater reports the last self-update in /health; the journal it comes from is ours.
+    const { lastSelfUpdate } = await readSelfState(paths);
     const child = await startUpdaterProcess({
       releaseDir: releaseDir(paths, id),
       args: options.updaterArgs,
-      env: options.env,
+      env: { ...options.env, [SELF_UPDATE_RECORD_ENV]: encodeSelfUpdateRecord(lastSelfUpdate) },
     });
     lastWords.set(child, watchStartFailure(child));
     log.info({ release: id, pid: child.pid }, 'updater started');
@@ -198,17 +201,13 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     );
     const record = { from, to: request.id, version: request.version, attempt: request.attempt, startedAt };
     if (reason === null) {
-      const state: SelfState = {
-        active: request.id,
-        prev: from,
-        switching: null,
-        lastSelfUpdate: { ...record, outcome: 'succeeded', finishedAt: new Date().toISOString() },
-      };
+      const succeeded: SwitchRecord = { ...record, outcome: 'succeeded', finishedAt: new Date().toISOString() };
+      const state: SelfState = { active: request.id, prev: from, switching: null, lastSelfUpdate: succeeded };
       faultPoint('supervisor:before:record');
       await writeSelfState(paths, state);
       faultPoint('supervisor:after:record');
-      // The new updater read the journal before this record existed: hand it over.
-      if (next.connected) next.send({ type: 'swarm:self-update-record', record: state.lastSelfUpdate });
+      // The new updater was started before this record existed: hand it over.
+      if (next.connected) next.send(selfUpdateRecordMessage(succeeded));
       await pruneReleases(paths, state, options.keep ?? 2);
       faultPoint('supervisor:after:prune');
       log.info({ to: request.id }, 'self-update succeeded');

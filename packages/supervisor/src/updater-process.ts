@@ -1,50 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
-
-/** A message the running updater sends its supervisor over the IPC channel. */
-export interface SelfUpdateRequest {
-  readonly type: 'swarm:self-update';
-  /** Release id, already extracted and verified under `<self-dir>/releases/<id>`. */
-  readonly id: string;
-  readonly version: string;
-  /** Names this self-update end to end: the 202, the journal and `lastSelfUpdate` carry it. */
-  readonly attempt?: string;
-}
-
-export function isSelfUpdateRequest(message: unknown): message is SelfUpdateRequest {
-  const m = message as Partial<SelfUpdateRequest> | null;
-  return (
-    m !== null &&
-    typeof m === 'object' &&
-    m.type === 'swarm:self-update' &&
-    typeof m.id === 'string' &&
-    typeof m.version === 'string'
-  );
-}
-
-/**
- * A message an updater that failed to start sends its supervisor before it exits: the error it
- * printed, as the wire form `{ code, message, ...details }` (wiki/reference/updater-api.md). It lets the
- * supervisor tell a refusal it must not retry (exit 2: SWARM_ERR_UPDATER_LOCKED naming the
- * owner's PID, SWARM_ERR_CONFIG_INVALID…) from a crash it restarts. Updater releases older than
- * this message send nothing; the supervisor then has the exit status alone.
- */
-export interface StartFailureReport {
-  readonly type: 'swarm:start-failed';
-  readonly error: { readonly code?: unknown; readonly message?: unknown; readonly [detail: string]: unknown };
-}
-
-export function isStartFailureReport(message: unknown): message is StartFailureReport {
-  const m = message as Partial<StartFailureReport> | null;
-  return (
-    m !== null &&
-    typeof m === 'object' &&
-    m.type === 'swarm:start-failed' &&
-    typeof m.error === 'object' &&
-    m.error !== null
-  );
-}
+import { isStartFailureReport, type StartFailureReport } from '@swarm/protocol';
 
 /** How long to wait, after an updater exited, for the messages it sent just before. */
 const LAST_WORDS_MS = 2000;

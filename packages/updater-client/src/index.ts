@@ -14,17 +14,6 @@ export {
 // Who is talking to whom: the master identity and the updaters it targets.
 export { originOf, type MasterIdentity, type UpdaterTarget, type TargetDetails } from './target.js';
 
-// The updater's answers (wiki/reference/updater-api.md).
-export type {
-  Release,
-  RetainedRelease,
-  AgentStatus,
-  OperationReport,
-  UpdaterHealth,
-  ReleaseList,
-  OperationResult,
-} from './updater-api.js';
-
 // Uploads and retries: what a push sends and when it is sent again.
 export { TARBALL_FILENAME, type UploadSource } from './multipart-upload.js';
 export { DEFAULT_RETRY, RETRYABLE_STATUSES, parseRetryAfter, retryDelay, type RetryOptions } from './retry-policy.js';

@@ -65,7 +65,11 @@ export function createPinnedConnector(
       // again for a request that was aborted while queued, after its pin was released.) The
       // callback must not run synchronously: undici's client ignores a resume from inside its
       // own connect call, and would then never settle `close()`.
-      const refusal = swarmError('SWARM_ERR_CLIENT_PIN_MISSING', `no certificate pin is recorded for ${key}: refusing to connect`, details(key));
+      const refusal = swarmError(
+        'SWARM_ERR_CLIENT_PIN_MISSING',
+        `no certificate pin is recorded for ${key}: refusing to connect`,
+        details(key),
+      );
       process.nextTick(() => callback(refusal, null));
       return;
     }
@@ -82,7 +86,10 @@ export function createPinnedConnector(
       const expected = pins.expected(key);
       if (!expected) {
         tls.destroy();
-        callback(swarmError('SWARM_ERR_CLIENT_PIN_MISSING', `no certificate pin is recorded for ${key}`, details(before.host)), null);
+        callback(
+          swarmError('SWARM_ERR_CLIENT_PIN_MISSING', `no certificate pin is recorded for ${key}`, details(before.host)),
+          null,
+        );
         return;
       }
       const raw = tls.getPeerCertificate()?.raw;
@@ -136,7 +143,11 @@ function awaitAcceptance(socket: TLSSocket, waitMs: number): Promise<void> {
     // unread. Hand it over once that read has unwound.
     const onSession = (): void => done(() => setImmediate(resolve));
     const onError = (err: Error): void =>
-      done(() => reject(new Error(`${(err as { code?: string }).code ?? 'error'}: ${err.message.split('\n')[0]}`, { cause: err })));
+      done(() =>
+        reject(
+          new Error(`${(err as { code?: string }).code ?? 'error'}: ${err.message.split('\n')[0]}`, { cause: err }),
+        ),
+      );
     const onClose = (): void => done(() => reject(new Error('the connection closed right after the handshake')));
     const onEnd = (): void => done(() => reject(new Error('the connection ended right after the handshake')));
     const timer = setTimeout(() => done(resolve), waitMs);

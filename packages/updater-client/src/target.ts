@@ -38,7 +38,8 @@ export type TargetDetails = {
 
 // A DNS name or IPv4/IPv6 literal; anything with a scheme, path, userinfo or port is refused so
 // that the address cannot smuggle another origin into the URL built from it.
-const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+const DNS_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
 /**
  * The origin of a target, `https://address:port` (IPv6 in brackets). Throws
@@ -47,14 +48,22 @@ const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:
 export function originOf(target: UpdaterTarget): string {
   const { address, port } = target;
   if (typeof address !== 'string' || (isIP(address) === 0 && !DNS_NAME.test(address))) {
-    throw swarmError('SWARM_ERR_HOST_ADDRESS_INVALID', `host ${target.host} has an invalid address "${String(address)}"`, {
-      host: target.host,
-    });
+    throw swarmError(
+      'SWARM_ERR_HOST_ADDRESS_INVALID',
+      `host ${target.host} has an invalid address "${String(address)}"`,
+      {
+        host: target.host,
+      },
+    );
   }
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw swarmError('SWARM_ERR_HOST_ADDRESS_INVALID', `host ${target.host} has an invalid updater port "${String(port)}"`, {
-      host: target.host,
-    });
+    throw swarmError(
+      'SWARM_ERR_HOST_ADDRESS_INVALID',
+      `host ${target.host} has an invalid updater port "${String(port)}"`,
+      {
+        host: target.host,
+      },
+    );
   }
   return `https://${isIPv6(address) ? `[${address}]` : address}:${port}`;
 }

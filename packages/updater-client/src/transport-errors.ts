@@ -77,7 +77,9 @@ export function connectError(err: unknown, details: TargetDetails): SwarmError {
   const reason = messageOf(err);
   const facts = { ...details, reason: code || reason };
   if (UNREACHABLE.has(code)) {
-    return swarmError('SWARM_ERR_CLIENT_UNREACHABLE', `${where(details)} did not answer: ${reason}`, facts, { cause: err });
+    return swarmError('SWARM_ERR_CLIENT_UNREACHABLE', `${where(details)} did not answer: ${reason}`, facts, {
+      cause: err,
+    });
   }
   if (NOT_OUR_CA.has(code)) {
     return swarmError(
@@ -89,9 +91,14 @@ export function connectError(err: unknown, details: TargetDetails): SwarmError {
   }
   const problem = IDENTITY_PROBLEM[code];
   if (problem !== undefined) {
-    return swarmError('SWARM_ERR_CLIENT_PIN_MISMATCH', `the certificate of ${where(details)} ${problem} (${reason})`, facts, {
-      cause: err,
-    });
+    return swarmError(
+      'SWARM_ERR_CLIENT_PIN_MISMATCH',
+      `the certificate of ${where(details)} ${problem} (${reason})`,
+      facts,
+      {
+        cause: err,
+      },
+    );
   }
   if (DROPPED.has(code) || /^ERR_SSL_.*ALERT/.test(code)) {
     return certificateRejected(details, reason, err);
@@ -104,7 +111,9 @@ export function connectError(err: unknown, details: TargetDetails): SwarmError {
       { cause: err },
     );
   }
-  return swarmError('SWARM_ERR_CLIENT_UNREACHABLE', `cannot connect to ${where(details)}: ${reason}`, facts, { cause: err });
+  return swarmError('SWARM_ERR_CLIENT_UNREACHABLE', `cannot connect to ${where(details)}: ${reason}`, facts, {
+    cause: err,
+  });
 }
 
 /** The worker closed or alerted the connection instead of accepting our certificate. */
@@ -141,9 +150,10 @@ export function requestError(err: unknown, ctx: RequestContext): unknown {
   const code = codeOf(err);
   const reason = messageOf(err);
   const facts = { ...details, reason: code || reason, bodySent: ctx.bodySent };
-  const maybeApplied = ctx.bodySent && action.startsWith('POST')
-    ? '; the host may still complete the operation — check `swarm status`'
-    : '';
+  const maybeApplied =
+    ctx.bodySent && action.startsWith('POST')
+      ? '; the host may still complete the operation — check `swarm status`'
+      : '';
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
     return swarmError(
       'SWARM_ERR_CLIENT_TIMEOUT',
@@ -160,10 +170,19 @@ export function requestError(err: unknown, ctx: RequestContext): unknown {
       { cause: err },
     );
   }
-  if (code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_HEADERS_OVERFLOW') {
-    return swarmError('SWARM_ERR_CLIENT_BAD_RESPONSE', `${where(details)} answered ${action} with malformed HTTP: ${reason}`, facts, {
-      cause: err,
-    });
+  if (
+    code.startsWith('HPE_') ||
+    code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' ||
+    code === 'UND_ERR_HEADERS_OVERFLOW'
+  ) {
+    return swarmError(
+      'SWARM_ERR_CLIENT_BAD_RESPONSE',
+      `${where(details)} answered ${action} with malformed HTTP: ${reason}`,
+      facts,
+      {
+        cause: err,
+      },
+    );
   }
   if (code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') {
     return swarmError(

@@ -15,7 +15,7 @@ import {
   type OperationResult,
   type ReleaseList,
   type UpdaterHealth,
-} from './updater-api.js';
+} from '@swarm/protocol';
 
 /** Connect budget: a host that has not completed TCP + TLS by then is reported unreachable. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -145,7 +145,11 @@ export function createUpdaterClient(identity: MasterIdentity, options: UpdaterCl
           path: spec.path,
           method: spec.method,
           headers: spec.upload
-            ? { accept: 'application/json', 'content-type': spec.upload.contentType, 'content-length': String(spec.upload.contentLength) }
+            ? {
+                accept: 'application/json',
+                'content-type': spec.upload.contentType,
+                'content-length': String(spec.upload.contentLength),
+              }
             : { accept: 'application/json' },
           // undici streams an async iterable with backpressure; its typings omit that body type.
           body: spec.upload ? (spec.upload.body(spec.onProgress) as unknown as Readable) : null,
@@ -157,7 +161,13 @@ export function createUpdaterClient(identity: MasterIdentity, options: UpdaterCl
         retryAfter = response.headers['retry-after'];
         text = await readCapped(response.body, MAX_RESPONSE_BYTES, details, action);
       } catch (err) {
-        throw requestError(err, { details, action, timeoutMs: spec.timeoutMs, bodySent: bodySent(), signal: spec.signal });
+        throw requestError(err, {
+          details,
+          action,
+          timeoutMs: spec.timeoutMs,
+          bodySent: bodySent(),
+          signal: spec.signal,
+        });
       } finally {
         release();
       }
@@ -217,11 +227,25 @@ export function createUpdaterClient(identity: MasterIdentity, options: UpdaterCl
         signal: opts.signal,
       }),
     releases: (target, opts = {}) =>
-      call(target, { method: 'GET', path: '/releases', timeoutMs: statusTimeoutMs, retry: true, parse: parseReleaseList, signal: opts.signal }),
+      call(target, {
+        method: 'GET',
+        path: '/releases',
+        timeoutMs: statusTimeoutMs,
+        retry: true,
+        parse: parseReleaseList,
+        signal: opts.signal,
+      }),
     update: (target, opts) => upload(target, '/update', opts),
     updateSelf: (target, opts) => upload(target, '/update-self', opts),
     rollback: (target, opts = {}) =>
-      call(target, { method: 'POST', path: '/rollback', timeoutMs: requestTimeoutMs, retry: true, parse: parseOperationResult, signal: opts.signal }),
+      call(target, {
+        method: 'POST',
+        path: '/rollback',
+        timeoutMs: requestTimeoutMs,
+        retry: true,
+        parse: parseOperationResult,
+        signal: opts.signal,
+      }),
     close: () => agent.close(),
   };
 }

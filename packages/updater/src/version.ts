@@ -11,7 +11,10 @@ export async function updaterVersion(_selfDir: string | null = null, entry = pro
   if (entry) {
     try {
       const dir = dirname(await realpath(entry));
-      const manifest = JSON.parse(await readFile(join(dir, 'release.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      const manifest = JSON.parse(await readFile(join(dir, 'release.json'), 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+      };
       if (manifest.name === UPDATER_RELEASE_NAME && typeof manifest.version === 'string') return manifest.version;
     } catch {
       // Not running from an updater release: fall back to the package version.

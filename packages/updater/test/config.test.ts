@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_EXTRACT_LIMITS } from '@swarm/bundle';
 import { hasCode } from '@swarm/errors';
-import { parseListen, parseUpdaterConfig, updaterConfigKeys } from '../src/index.js';
+import { parseUpdaterConfig, updaterConfigKeys } from '../src/index.js';
+import { parseListen } from '../src/config/parse-config.js';
 
 let dir: string;
 before(async () => {

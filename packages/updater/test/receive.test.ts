@@ -3,7 +3,6 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { PackResult } from '@swarm/bundle';
-import { call } from './helpers/https-client.js';
 import {
   currentId,
   killSeenAgents,
@@ -13,7 +12,6 @@ import {
   waitFor,
   type TestUpdater,
 } from './helpers/harness.js';
-import { multipart } from './helpers/multipart.js';
 import { openRequest } from './helpers/open-request.js';
 import { createPkiFixture, type PkiFixture } from './helpers/pki-fixture.js';
 import { RAW_MANIFEST, writeRawTarball } from './helpers/raw-tar.js';
@@ -361,21 +359,14 @@ describe('the upload cap', () => {
 
 describe('update-self (reserved)', () => {
   it('goes through the same receive and verify: a wrong digest is 422, a verified upload 409 SELF_UPDATE_UNSUPPORTED', async () => {
-    const send = async (sha256: string) => {
-      const body = await multipart([
-        { name: 'sha256', value: sha256 },
-        { name: 'tarball', filename: 'self.tgz', path: v2.file },
-      ]);
-      return call({
-        port: u.port,
-        method: 'POST',
-        path: '/update-self',
-        caPem: fx.ca.certPem,
-        client: fx.master,
-        headers: { 'content-type': body.contentType, 'content-length': body.length },
-        body: body.stream,
-      });
-    };
+    const send = (sha256: string) =>
+      u.pushParts(
+        [
+          { name: 'sha256', value: sha256 },
+          { name: 'tarball', filename: 'self.tgz', path: v2.file },
+        ],
+        { path: '/update-self' },
+      );
     const wrong = await send('cd'.repeat(32));
     assert.equal(wrong.status, 422);
     assert.equal(wrong.body.code, 'SWARM_ERR_UPLOAD_DIGEST_MISMATCH');

@@ -9,6 +9,7 @@ import { masterIdentity, mtlsGet, type TlsIdentity } from './mtls-get.js';
 import { childrenOf, isAlive, killGroup, killPid, processesUnder } from './processes.js';
 import { repoRoot } from './release-trees.js';
 import { waitFor } from './wait-for.js';
+import type { UpdaterHealth } from '@swarm/protocol';
 
 export const swarmBin = join(repoRoot, 'packages/cli/bin/swarm.js');
 
@@ -189,10 +190,10 @@ export class Fleet {
   }
 
   /** The full `GET /health` body of a host's updater (fails unless it answers 200). */
-  async health(name: string): Promise<Health> {
+  async health(name: string): Promise<UpdaterHealth> {
     const res = await mtlsGet(this.identity, this.host(name).port, '/health');
     if (res.status !== 200) throw new Error(`${name} /health answered ${res.status}: ${JSON.stringify(res.body)}`);
-    return res.body as Health;
+    return res.body as UpdaterHealth;
   }
 
   /** The agent's PID from `<install-dir>/agent.pid` (null when there is none). */
@@ -311,28 +312,6 @@ export class Fleet {
     if (survivors.length > 0) throw new Error(`processes survived the fleet: ${survivors.join(', ')}`);
     if (unseen.length > 0) throw new Error(`the process sweep did not see running children ${unseen.join(', ')}`);
   }
-}
-
-/** The parts of `GET /health` the tests read (wiki/reference/updater-api.md). */
-export interface Health {
-  readonly status: string;
-  readonly role: string;
-  readonly host: string;
-  readonly version: string;
-  readonly busy: boolean;
-  readonly agent: { readonly pid: number | null; readonly running: boolean; readonly healthy: boolean };
-  readonly active: Release | null;
-  readonly prev: Release | null;
-  readonly lastUpdate: Record<string, unknown> | null;
-  readonly lastSelfUpdate: Record<string, unknown> | null;
-}
-
-export interface Release {
-  readonly id: string;
-  readonly name: string;
-  readonly version: string;
-  readonly sha256: string;
-  readonly installedAt: string;
 }
 
 /** A port free right now on loopback (the updater's port must be known at enrollment). */

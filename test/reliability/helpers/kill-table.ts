@@ -26,7 +26,7 @@ export interface KillCase {
 /**
  * The `during:<step>` points, where a step is killed half-way: the first bytes of an upload
  * on their way to disk (routes/upload-routes.ts), the install command just spawned
- * (lifecycle/update-operation.ts), the new agent's first health check (lifecycle/agent-steps.ts).
+ * (operations/update-operation.ts), the new agent’s first health check (operations/agent-steps.ts).
  */
 const DURING: Readonly<Record<string, string>> = {
   receive: 'during:receive',

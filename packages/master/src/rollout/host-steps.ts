@@ -1,5 +1,6 @@
 import { isSwarmError, swarmError, type SwarmError } from '@swarm/errors';
-import type { Release, UpdaterClient, UpdaterHealth, UpdaterTarget, UploadSource } from '@swarm/updater-client';
+import type { Release, UpdaterHealth } from '@swarm/protocol';
+import type { UpdaterClient, UpdaterTarget, UploadSource } from '@swarm/updater-client';
 import type { HostPhase, HostResult, Outcome } from './outcome.js';
 
 /** What every per-host step receives. */
@@ -102,12 +103,16 @@ async function selfUpdate(ctx: HostContext, self: PackedRelease, deadlineMs: num
     if (ctx.signal.aborted) throw swarmError('SWARM_ERR_ROLLOUT_INTERRUPTED');
     try {
       const health = await ctx.client.health(ctx.target, { signal: ctx.signal });
-      const report = health.lastSelfUpdate as { outcome?: unknown; attempt?: unknown; reason?: unknown } | null;
+      const report = health.lastSelfUpdate;
       const ours = attempt !== null && report?.attempt === attempt;
       if (ours && report?.outcome === 'failed') {
-        throw swarmError('SWARM_ERR_SELF_UPDATE_FAILED', `the new updater did not come up: ${String(report.reason ?? 'no reason given')}`, {
-          lastSelfUpdate: report,
-        });
+        throw swarmError(
+          'SWARM_ERR_SELF_UPDATE_FAILED',
+          `the new updater did not come up: ${String(report.reason ?? 'no reason given')}`,
+          {
+            lastSelfUpdate: report,
+          },
+        );
       }
       if (ours && report?.outcome === 'succeeded' && health.version === self.version) return;
       // An updater that does not name attempts (older than this master): the version decides.

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
+import { SELF_UPDATE_RECORD_ENV } from '@swarm/protocol';
 import { BUNDLE_FILES } from '@swarm/pki';
 import { updaterConfigKeys } from '../config/config-keys.js';
 import { CONFIG_FILE_OPTION } from '../config/config-keys.js';
-import { FAULT_ENV } from '../lifecycle/fault-point.js';
+import { FAULT_ENV } from '../operations/fault-point.js';
 
 /** What the release's processes are told (wiki/reference/layouts.md#release-tarball). */
 export interface AgentEnvInput {
@@ -20,7 +21,12 @@ export interface AgentEnvInput {
 
 // The updater's own settings are not the agent's business: an agent that reads SWARM_BUNDLE
 // or SWARM_INSTALL_DIR (or a test's kill switch) by accident would be a hidden coupling.
-const UPDATER_ONLY = new Set([...updaterConfigKeys.map((k) => k.env), CONFIG_FILE_OPTION.env, FAULT_ENV]);
+const UPDATER_ONLY = new Set([
+  ...updaterConfigKeys.map((k) => k.env),
+  CONFIG_FILE_OPTION.env,
+  FAULT_ENV,
+  SELF_UPDATE_RECORD_ENV,
+]);
 
 /**
  * The environment of `start`, `install` and `exec` health checks: the updater's environment

@@ -1,6 +1,6 @@
 import { readFile, rm } from 'node:fs/promises';
 import { writeFileDurable, type ProcessIdentity } from '@swarm/release-dir';
-import type { InstallLayout } from '../lifecycle/install-layout.js';
+import type { InstallLayout } from '../install-dir/install-layout.js';
 
 /**
  * The supervised agent as recorded on disk, in two files:

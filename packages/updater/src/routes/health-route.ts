@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { UpdaterDaemon } from '../lifecycle/updater-daemon.js';
-
-/** Protocol version of the updater API; bumped on an incompatible change. */
-export const PROTOCOL_VERSION = 1;
+import { PROTOCOL_VERSION, type UpdaterHealth } from '@swarm/protocol';
+import type { UpdaterDaemon } from '../daemon/updater-daemon.js';
 
 /** Options of {@link healthRoute}. */
 export interface HealthRouteOptions {
@@ -17,7 +15,7 @@ export interface HealthRouteOptions {
  * runner, so it answers at once in the middle of an update.
  */
 export async function healthRoute(app: FastifyInstance, options: HealthRouteOptions): Promise<void> {
-  app.get('/health', async () => {
+  app.get('/health', async (): Promise<UpdaterHealth> => {
     const s = options.daemon.status();
     const status = s.active && !s.agent.running && !s.busy ? 'degraded' : 'ok';
     return {

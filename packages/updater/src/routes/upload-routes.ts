@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { faultPoint } from '../lifecycle/fault-point.js';
-import type { UpdaterDaemon } from '../lifecycle/updater-daemon.js';
+import type { SelfUpdateAccepted } from '@swarm/protocol';
+import { faultPoint } from '../operations/fault-point.js';
+import type { UpdaterDaemon } from '../daemon/updater-daemon.js';
 import { receiveUpload } from '../receive/receive-upload.js';
 import { uploadGuard } from './upload-guard.js';
 
@@ -35,13 +36,19 @@ export async function updateRoute(app: FastifyInstance, options: UploadRouteOpti
  */
 export async function updateSelfRoute(app: FastifyInstance, options: UploadRouteOptions): Promise<void> {
   const { daemon, maxUploadBytes, idleTimeoutMs } = options;
-  app.post('/update-self', { config: { role: 'master' }, onRequest: uploadGuard(maxUploadBytes) }, async (req, reply) => {
-    const release = await daemon.updateSelf((file, signal) => receiveUpload(req, file, signal, { maxUploadBytes, idleTimeoutMs }));
-    // The supervisor stops this process to switch: only once the 202 has left (or the
-    // master went away — the switch goes on, and the master learns the outcome from /health).
-    reply.raw.once('close', () => daemon.requestSelfSwitch());
-    reply.code(202);
-    const { attempt, ...record } = release;
-    return { accepted: true, id: record.id, version: record.version, attempt, release: record };
-  });
+  app.post(
+    '/update-self',
+    { config: { role: 'master' }, onRequest: uploadGuard(maxUploadBytes) },
+    async (req, reply): Promise<SelfUpdateAccepted> => {
+      const release = await daemon.updateSelf((file, signal) =>
+        receiveUpload(req, file, signal, { maxUploadBytes, idleTimeoutMs }),
+      );
+      // The supervisor stops this process to switch: only once the 202 has left (or the
+      // master went away — the switch goes on, and the master learns the outcome from /health).
+      reply.raw.once('close', () => daemon.requestSelfSwitch());
+      reply.code(202);
+      const { attempt, ...record } = release;
+      return { accepted: true, id: record.id, version: record.version, attempt, release: record };
+    },
+  );
 }

@@ -2,7 +2,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { extractRelease, releaseId, syncTree, type ExtractLimits } from '@swarm/bundle';
 import { swarmError } from '@swarm/errors';
 import { fsyncDir, releaseDir, releaseDirPaths, releaseExists, stagingDir } from '@swarm/release-dir';
-import type { ReleaseRecord } from '../lifecycle/journal.js';
+import type { ReleaseRecord } from '../journal/journal.js';
 
 /** Options of {@link stageSelfRelease}. */
 export interface StageSelfOptions {

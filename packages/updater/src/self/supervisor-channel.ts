@@ -1,14 +1,20 @@
+import {
+  isSelfUpdateRecordMessage,
+  selfUpdateRequest,
+  startFailureReport,
+  type SelfUpdateRecord,
+} from '@swarm/protocol';
+
 /**
- * The IPC channel to the supervisor that started this updater (`process.send`), if any.
- * The message shape is the supervisor's (`SelfUpdateRequest` in @swarm/supervisor); it is
- * repeated here as plain data so the updater, which a self-update replaces, never imports
+ * The IPC channel to the supervisor that started this updater (`process.send`), if any. The
+ * messages are @swarm/protocol's: the updater, which a self-update replaces, never imports
  * the supervisor, which it does not.
  */
 export interface SupervisorChannel {
   /** Ask for the switch to a staged release; `attempt` names this self-update end to end. */
   requestSwitch(release: { id: string; version: string; attempt: string }): void;
   /** Called when the supervisor reports the outcome of a switch to this (new) updater. */
-  onRecord(listener: (record: unknown) => void): void;
+  onRecord(listener: (record: SelfUpdateRecord) => void): void;
   /**
    * Tell the supervisor why this updater could not start (`StartFailureReport`): the error
    * body, `{ code, message, ...details }`. Resolves once it is sent, so the process may exit.
@@ -21,17 +27,17 @@ export function supervisorChannel(): SupervisorChannel | null {
   if (typeof process.send !== 'function' || !process.connected) return null;
   return {
     requestSwitch: (release) => {
-      process.send?.({ type: 'swarm:self-update', id: release.id, version: release.version, attempt: release.attempt });
+      process.send?.(selfUpdateRequest(release));
     },
     onRecord: (listener) => {
-      process.on('message', (message: { type?: unknown; record?: unknown } | null) => {
-        if (message?.type === 'swarm:self-update-record') listener(message.record);
+      process.on('message', (message: unknown) => {
+        if (isSelfUpdateRecordMessage(message)) listener(message.record);
       });
     },
     reportStartFailure: (error) =>
       new Promise((resolve) => {
         // The callback runs once the message is written, or with the error if it cannot be.
-        if (process.send) process.send({ type: 'swarm:start-failed', error }, () => resolve());
+        if (process.send) process.send(startFailureReport(error), () => resolve());
         else resolve();
       }),
   };

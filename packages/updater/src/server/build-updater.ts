@@ -4,7 +4,7 @@ import multipart from '@fastify/multipart';
 import type { Logger } from '@swarm/log';
 import type { HostInfo } from '@swarm/pki';
 import type { UpdaterConfig } from '../config/config-keys.js';
-import type { UpdaterDaemon } from '../lifecycle/updater-daemon.js';
+import type { UpdaterDaemon } from '../daemon/updater-daemon.js';
 import { healthRoute } from '../routes/health-route.js';
 import { releasesRoute } from '../routes/releases-route.js';
 import { rollbackRoute } from '../routes/rollback-route.js';

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { errorBody, isSwarmError, swarmError, type SwarmError } from '@swarm/errors';
-import { RETRY_AFTER_SECONDS } from '../lifecycle/runner.js';
+import { RETRY_AFTER_SECONDS } from '../operations/runner.js';
 import { lingerAfterEarlyAnswer } from './lingering-close.js';
 
 /** Options of {@link errorPlugin}. */

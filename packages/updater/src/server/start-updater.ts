@@ -5,7 +5,7 @@ import { swarmError } from '@swarm/errors';
 import { createLogger, type Logger } from '@swarm/log';
 import { readWorkerBundle, type WorkerBundle } from '@swarm/pki';
 import type { UpdaterConfig } from '../config/config-keys.js';
-import { UpdaterDaemon } from '../lifecycle/updater-daemon.js';
+import { UpdaterDaemon } from '../daemon/updater-daemon.js';
 import { updaterVersion } from '../version.js';
 import { buildUpdater } from './build-updater.js';
 

@@ -84,8 +84,8 @@ export interface UpdaterClient {
     release: { file: string; sha256: string; size: number },
     options?: { sha256?: string; client?: CertifiedKey },
   ): Promise<Answer>;
-  /** Push arbitrary parts as the master. */
-  pushParts(parts: Part[], options?: { client?: CertifiedKey }): Promise<Answer>;
+  /** Push arbitrary parts as the master (to POST /update unless `path` says otherwise). */
+  pushParts(parts: Part[], options?: { client?: CertifiedKey; path?: string }): Promise<Answer>;
   health(): Promise<Answer>;
 }
 
@@ -121,7 +121,7 @@ export function updaterClient(fx: PkiFixture, port: number): UpdaterClient {
       return call({
         port,
         method: 'POST',
-        path: '/update',
+        path: options.path ?? '/update',
         caPem: fx.ca.certPem,
         client: options.client ?? fx.master,
         headers: { 'content-type': body.contentType, 'content-length': body.length },
@@ -220,7 +220,6 @@ export async function releaseDirs(installDir: string): Promise<string[]> {
 
 /** The journal. */
 export async function readJournal(installDir: string): Promise<any> {
-   
   return JSON.parse(await readFile(join(installDir, 'state.json'), 'utf8'));
 }
 
@@ -237,7 +236,6 @@ export async function pidAlive(pid: number): Promise<boolean> {
 
 /** GET the agent's own /health on its port (plain http, as the fixture agent serves). */
 export async function agentHealth(port: number): Promise<any> {
-   
   const res = await fetch(`http://127.0.0.1:${port}/health`);
   return res.json();
 }

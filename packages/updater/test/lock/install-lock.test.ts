@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hasCode } from '@swarm/errors';
-import { acquireInstallLock, LOCK_FILE } from '../../src/index.js';
+import { acquireInstallLock, LOCK_FILE } from '../../src/lock/install-lock.js';
 import { processIdentity } from '@swarm/release-dir';
 
 let root: string;

@@ -3,7 +3,7 @@ import type { AgentRun, AgentTarget } from '../agent/agent-process.js';
 import { probeAgent, probeTimings, type ProbeOutcome } from '../probe/probe-agent.js';
 import { isRunning, pointCurrentAt, readCurrent, removeCurrent, resolveCurrent } from '@swarm/release-dir';
 import { faultPoint } from './fault-point.js';
-import type { ReleaseRecord } from './journal.js';
+import type { ReleaseRecord } from '../journal/journal.js';
 import type { LifecycleContext } from './lifecycle-context.js';
 
 /**

@@ -1,9 +1,9 @@
 import { stopProcessGroup } from '../process/process-group.js';
 import { isAlive, pointCurrentAt, readCurrent, releaseExists, removeCurrent, removeRelease } from '@swarm/release-dir';
-import type { InstallLayout } from './install-layout.js';
-import type { HistoryEntry, ReleaseRecord } from './journal.js';
+import type { InstallLayout } from '../install-dir/install-layout.js';
+import type { HistoryEntry, ReleaseRecord } from '../journal/journal.js';
 import type { LifecycleContext } from './lifecycle-context.js';
-import { ensureLayout, removeLeftovers } from './release-store.js';
+import { ensureLayout, removeLeftovers } from '../install-dir/release-store.js';
 
 /** What recovery found and did. */
 export interface RecoveryReport {

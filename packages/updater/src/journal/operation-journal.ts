@@ -1,8 +1,8 @@
 import { isSwarmError, swarmError, type SwarmError } from '@swarm/errors';
-import { hostState } from './agent-steps.js';
+import { hostState } from '../operations/agent-steps.js';
 import type { HistoryEntry, InFlightOperation, OperationKind, OperationOutcome, ReleaseRecord } from './journal.js';
-import type { LifecycleContext } from './lifecycle-context.js';
-import type { OperationInfo } from './runner.js';
+import type { LifecycleContext } from '../operations/lifecycle-context.js';
+import type { OperationInfo } from '../operations/runner.js';
 
 /**
  * Open an operation in the journal (inFlight). Refuses while an earlier operation is still

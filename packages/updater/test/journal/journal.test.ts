@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hasCode } from '@swarm/errors';
-import { Journal } from '../../src/lifecycle/journal.js';
+import { Journal } from '../../src/journal/journal.js';
 
 let dir: string;
 before(async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { hasCode, swarmError } from '@swarm/errors';
-import { SingleFlightRunner } from '../../src/lifecycle/runner.js';
+import { SingleFlightRunner } from '../../src/operations/runner.js';
 
 function runner(log: string[] = []) {
   return new SingleFlightRunner({

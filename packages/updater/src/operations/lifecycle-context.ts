@@ -2,8 +2,8 @@ import type { Logger } from '@swarm/log';
 import type { AgentProcess, AgentTarget } from '../agent/agent-process.js';
 import type { UpdaterConfig } from '../config/config-keys.js';
 import type { HealthCheck } from '../probe/check-result.js';
-import type { InstallLayout } from './install-layout.js';
-import type { Journal, ReleaseRecord } from './journal.js';
+import type { InstallLayout } from '../install-dir/install-layout.js';
+import type { Journal, ReleaseRecord } from '../journal/journal.js';
 
 /** What the lifecycle steps work with. */
 export interface LifecycleContext {

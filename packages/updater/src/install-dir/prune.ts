@@ -1,4 +1,4 @@
-import type { LifecycleContext } from './lifecycle-context.js';
+import type { LifecycleContext } from '../operations/lifecycle-context.js';
 import { releaseExists, removeRelease, removeTrash } from '@swarm/release-dir';
 import { releasesToPrune } from './release-store.js';
 

@@ -1,31 +1,28 @@
-import { mkdir, realpath, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { readManifest } from '@swarm/bundle';
 import { swarmError, type SwarmError } from '@swarm/errors';
 import type { Logger } from '@swarm/log';
 import type { WorkerBundle } from '@swarm/pki';
+import type { SelfUpdateRecord } from '@swarm/protocol';
 import { agentEnv } from '../agent/agent-env.js';
-import { hostState, type RolledBackState } from './agent-steps.js';
+import { hostState, type RolledBackState } from '../operations/agent-steps.js';
 import { AgentProcess, type AgentStatus, type AgentTarget } from '../agent/agent-process.js';
 import type { UpdaterConfig } from '../config/config-keys.js';
 import { acquireInstallLock, type InstallLock } from '../lock/install-lock.js';
 import { healthCheckFor } from '../probe/probe-agent.js';
-import { verifyUpload, type UploadReceiver } from '../receive/receive-upload.js';
-import { releaseDir, stagingDir } from '@swarm/release-dir';
-import { installLayout, type InstallLayout } from './install-layout.js';
-import { Journal, type HistoryEntry, type ReleaseRecord } from './journal.js';
-import type { LifecycleContext, OperationResult } from './lifecycle-context.js';
-import { stepDeadlines } from './plan.js';
-import { recover, type RecoveryReport } from './recovery.js';
-import { runRollback } from './rollback-operation.js';
-import { SingleFlightRunner, type OperationInfo } from './runner.js';
-import { extractLimits, runUpdate } from './update-operation.js';
-import { stageSelfRelease } from '../self/stage-self-release.js';
+import type { UploadReceiver } from '../receive/receive-upload.js';
+import { releaseDir } from '@swarm/release-dir';
+import { installLayout, type InstallLayout } from '../install-dir/install-layout.js';
+import { Journal, type HistoryEntry, type ReleaseRecord } from '../journal/journal.js';
+import type { LifecycleContext, OperationResult } from '../operations/lifecycle-context.js';
+import { recover, type RecoveryReport } from '../operations/recovery.js';
+import { runRollback } from '../operations/rollback-operation.js';
+import { SingleFlightRunner, type OperationInfo } from '../operations/runner.js';
+import { runUpdate } from '../operations/update-operation.js';
+import { runSelfUpdate } from '../operations/self-update-operation.js';
 import { supervisorChannel } from '../self/supervisor-channel.js';
 import { readLastSelfUpdate } from '../self/last-self-update.js';
-
-/** How long an accepted self-update waits for the supervisor to stop this updater. */
-export const SELF_SWITCH_WAIT_MS = 60_000;
 
 /** Options of {@link UpdaterDaemon.open}. */
 export interface UpdaterDaemonOptions {
@@ -48,7 +45,7 @@ export interface DaemonStatus {
   readonly active: ReleaseRecord | null;
   readonly prev: ReleaseRecord | null;
   readonly lastUpdate: HistoryEntry | null;
-  readonly lastSelfUpdate: unknown;
+  readonly lastSelfUpdate: SelfUpdateRecord | null;
 }
 
 /**
@@ -64,7 +61,7 @@ export class UpdaterDaemon {
   /** Resolves the wait of an accepted self-update once its 202 has been sent. */
   private switchRequested: (() => void) | null = null;
   /** The supervisor's record of the last self-update (read at start), or a failure seen here. */
-  lastSelfUpdate: unknown = null;
+  lastSelfUpdate: SelfUpdateRecord | null = null;
 
   private constructor(
     private readonly options: UpdaterDaemonOptions,
@@ -148,7 +145,7 @@ export class UpdaterDaemon {
         'install directory ready',
       );
       const daemon = new UpdaterDaemon(options, lock, journal, agentProcess, layout, ctx, recovery);
-      daemon.lastSelfUpdate = await readLastSelfUpdate(config.selfDir);
+      daemon.lastSelfUpdate = readLastSelfUpdate(config.selfDir);
       // After a successful switch the supervisor sends this (new) updater its record.
       supervisorChannel()?.onRecord((record) => (daemon.lastSelfUpdate = record));
       return daemon;
@@ -169,84 +166,23 @@ export class UpdaterDaemon {
   }
 
   /**
-   * POST /update-self (wiki/reference/updater-api.md): the same receive and verify steps as an update, under the
-   * same single-flight runner, then the release is staged complete in the self directory and
-   * the promise resolves (the route answers 202). The operation then holds the runner — other
-   * mutating calls get 423 — until the supervisor stops this process to switch (the route
-   * calls {@link requestSelfSwitch} once the 202 is on the wire), or gives up after
-   * {@link SELF_SWITCH_WAIT_MS}.
+   * POST /update-self, under the same single-flight runner ({@link runSelfUpdate}): resolves
+   * once the release is staged (the route answers 202 and then calls {@link requestSelfSwitch});
+   * a switch that never comes is recorded here as the failed `lastSelfUpdate` of its attempt.
    */
   updateSelf(receive: UploadReceiver): Promise<ReleaseRecord & { attempt: string }> {
-    const { config } = this.options;
-    const channel = supervisorChannel();
     // The attempt id of the 202: a failure recorded here must carry it, as the supervisor's
     // records do, or the master cannot tell that its push is the one that failed.
     let attempt: string | null = null;
     return new Promise<ReleaseRecord & { attempt: string }>((accept, refuse) => {
       this.runner
-        .run('update-self', async (op) => {
+        .run('update-self', (op) => {
           attempt = op.id;
-          const staging = stagingDir(this.layout, `self-${op.id}`);
-          const deadlines = stepDeadlines(config);
-          let staged: ReleaseRecord;
-          try {
-            await mkdir(staging, { mode: 0o700 });
-            const upload = await op.step(
-              'receive',
-              deadlines.receive,
-              (signal) => receive(join(staging, 'release.tgz'), signal),
-              {
-                journal: false,
-              },
-            );
-            await op.step('verify', deadlines.verify, async () => verifyUpload(upload), { journal: false });
-            if (!config.selfDir || !channel) {
-              throw swarmError(
-                'SWARM_ERR_SELF_UPDATE_UNSUPPORTED',
-                config.selfDir
-                  ? 'this updater was not started by a supervisor (`swarm updater --self-dir`)'
-                  : undefined,
-                { sha256: upload.sha256 },
-              );
-            }
-            const selfDir = config.selfDir;
-            staged = await op.step(
-              'extract',
-              deadlines.extract,
-              (signal) =>
-                stageSelfRelease({
-                  selfDir,
-                  tarball: upload.file,
-                  sha256: upload.sha256,
-                  limits: extractLimits(config),
-                  signal,
-                }),
-              { journal: false },
-            );
-          } finally {
-            await rm(staging, { recursive: true, force: true });
-          }
-          accept({ ...staged, attempt: op.id });
-          const switching = new Promise<void>((resolve) => (this.switchRequested = resolve));
-          await op.step(
-            'switch',
-            SELF_SWITCH_WAIT_MS,
-            async (signal) => {
-              await switching;
-              this.options.logger.info({ release: staged.id }, 'self-update staged; asking the supervisor to switch');
-              channel.requestSwitch({ id: staged.id, version: staged.version, attempt: op.id });
-              // The supervisor stops this process (SIGTERM → shutdown aborts `signal`).
-              await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-            },
-            {
-              journal: false,
-              onTimeout: (ms) =>
-                swarmError(
-                  'SWARM_ERR_SELF_UPDATE_FAILED',
-                  `the supervisor did not switch to ${staged.id} within ${ms} ms`,
-                ),
-            },
-          );
+          return runSelfUpdate(this.ctx, op, receive, {
+            channel: supervisorChannel(),
+            accept,
+            switchRequested: () => new Promise<void>((resolve) => (this.switchRequested = resolve)),
+          });
         })
         .catch((err: unknown) => {
           this.switchRequested = null;

@@ -1,21 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { swarmError } from '@swarm/errors';
+import type { OperationError, OperationKind, OperationOutcome, OperationReport, Release } from '@swarm/protocol';
 import { writeFileDurable, type ProcessIdentity } from '@swarm/release-dir';
 
-/** A release as it appears on the wire and in the journal (wiki/reference/updater-api.md). */
-export interface ReleaseRecord {
-  /** `<version>-<sha256[0:12]>`, also the directory name under releases/. */
-  readonly id: string;
-  readonly name: string;
-  readonly version: string;
-  /** SHA-256 of the tarball it came from (lowercase hex). */
-  readonly sha256: string;
-  /** When it was first committed on this host (ISO 8601). */
-  readonly installedAt: string;
-}
-
-/** What an operation does. */
-export type OperationKind = 'update' | 'rollback' | 'update-self';
+/** A release as it appears on the wire and in the journal (wiki/reference/updater-api.md#release-object). */
+export type ReleaseRecord = Release;
 
 /**
  * How an operation ended: `updated` (new release active), `unchanged` (the pushed release was
@@ -23,7 +12,7 @@ export type OperationKind = 'update' | 'rollback' | 'update-self';
  * the previous release), `failed` (refused or failed with nothing changed, or a first release
  * failed), `interrupted` (the updater died during it; recovery finished or undid it).
  */
-export type OperationOutcome = 'updated' | 'unchanged' | 'rolled_back' | 'failed' | 'interrupted';
+export type { OperationKind, OperationOutcome };
 
 /** The operation in flight, written before each step so recovery knows what to undo. */
 export interface InFlightOperation {
@@ -41,26 +30,13 @@ export interface InFlightOperation {
 }
 
 /** The error part of a history entry. */
-export interface HistoryError {
-  readonly code: string;
-  readonly message: string;
-  /** Probe detail or the tail of the install output, shortened. */
-  readonly detail?: string;
-}
+export type HistoryError = OperationError;
 
-/** One finished operation. */
-export interface HistoryEntry {
-  readonly id: string;
+/** One finished operation: on the wire, the `lastUpdate` of /health, with this updater's kinds and outcomes. */
+export interface HistoryEntry extends OperationReport {
   readonly kind: OperationKind;
-  /** The release the operation was about (the pushed one, or the one rolled back to). */
-  readonly release: ReleaseRecord | null;
   readonly outcome: OperationOutcome;
-  /** The last phase reached. */
-  readonly phase: string | null;
-  readonly error: HistoryError | null;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  /** For `interrupted`: what recovery did (`reverted` or `completed`). */
+  /** For `interrupted`: what recovery did. */
   readonly recovery?: 'reverted' | 'completed';
 }
 

@@ -16,11 +16,11 @@ import { verifyUpload, type UploadReceiver } from '../receive/receive-upload.js'
 import { hostState, probeRun, restartOnto, revertTo, rollbackFailed, type RevertOutcome } from './agent-steps.js';
 import { faultPoint } from './fault-point.js';
 import { runInstall } from './install-command.js';
-import type { ReleaseRecord } from './journal.js';
+import type { ReleaseRecord } from '../journal/journal.js';
 import type { LifecycleContext, OperationResult } from './lifecycle-context.js';
-import { beginOperation, finishOperation, historyEntry, updateInFlight } from './operation-journal.js';
+import { beginOperation, finishOperation, historyEntry, updateInFlight } from '../journal/operation-journal.js';
 import { stepDeadlines } from './plan.js';
-import { pruneReleases } from './prune.js';
+import { pruneReleases } from '../install-dir/prune.js';
 import { fsyncDir, pointCurrentAt, releaseDir, releaseExists, removeRelease, stagingDir } from '@swarm/release-dir';
 import type { OperationContext } from './runner.js';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { swarmError, type SwarmError } from '@swarm/errors';
 import { faultPoint } from './fault-point.js';
-import type { OperationKind } from './journal.js';
+import type { OperationKind } from '../journal/journal.js';
 
 /** What GET /health shows of the operation in flight. */
 export interface OperationInfo {

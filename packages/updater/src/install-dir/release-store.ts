@@ -2,7 +2,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CURRENT_TMP_PREFIX, fsyncDir, isAtomicWriteTemp, removeStaging } from '@swarm/release-dir';
 import type { InstallLayout } from './install-layout.js';
-import type { JournalState, ReleaseRecord } from './journal.js';
+import type { JournalState, ReleaseRecord } from '../journal/journal.js';
 
 /** Create the install directory's skeleton. */
 export async function ensureLayout(layout: InstallLayout): Promise<void> {
