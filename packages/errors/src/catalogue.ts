@@ -303,6 +303,13 @@ export const catalogue = {
     message: 'there is no previous release to roll back to',
     remedy: 'Push the release you want with `swarm update` instead.',
   },
+  SWARM_ERR_NOTHING_STAGED: {
+    status: 404,
+    exit: 1,
+    message: 'no staged release has that digest',
+    remedy:
+      'Stage the release first (POST /stage), or push it with `swarm update`; `GET /health` shows what is staged.',
+  },
 
   // --- the updater daemon ----------------------------------------------------------------
   SWARM_ERR_UPDATER_BUSY: {

@@ -30,6 +30,8 @@ export interface UpdaterHealth {
   readonly agent: AgentStatus;
   readonly active: Release | null;
   readonly prev: Release | null;
+  /** The release staged to be activated later (`POST /stage`), or null. */
+  readonly staged: Release | null;
   readonly lastUpdate: OperationReport | null;
   readonly lastSelfUpdate: SelfUpdateRecord | null;
 }
@@ -38,13 +40,15 @@ const isAgentStatus: Check<AgentStatus> = (v): v is AgentStatus =>
   isObject(v) && (v.pid === null || Number.isInteger(v.pid)) && isBoolean(v.running) && isBoolean(v.healthy);
 
 /**
- * The health body, with absent `operation`, `lastUpdate` and `lastSelfUpdate` read as null
+ * The health body, with absent `operation`, `staged`, `lastUpdate` and `lastSelfUpdate` read as null
  * (an updater older than them); undefined when malformed. Extra fields are kept, so a newer
- * updater that adds some still parses.
+ * updater that adds some still parses. `lastSelfUpdate` and `lastUpdate` are checked field by
+ * field (the client used to take any object): the master decides a self-update on the record,
+ * and every updater release writes these shapes (wiki/decisions/0012-release-dir-and-protocol.md).
  */
 export function parseHealth(body: unknown): UpdaterHealth | undefined {
   if (!isObject(body)) return undefined;
-  const { operation = null, lastUpdate = null, lastSelfUpdate = null } = body;
+  const { operation = null, staged = null, lastUpdate = null, lastSelfUpdate = null } = body;
   const ok =
     isString(body.status) &&
     body.role === 'updater' &&
@@ -56,7 +60,8 @@ export function parseHealth(body: unknown): UpdaterHealth | undefined {
     isAgentStatus(body.agent) &&
     nullable(isRelease)(body.active) &&
     nullable(isRelease)(body.prev) &&
+    nullable(isRelease)(staged) &&
     nullable(isOperationReport)(lastUpdate) &&
     nullable(isSelfUpdateRecord)(lastSelfUpdate);
-  return ok ? ({ ...body, operation, lastUpdate, lastSelfUpdate } as unknown as UpdaterHealth) : undefined;
+  return ok ? ({ ...body, operation, staged, lastUpdate, lastSelfUpdate } as unknown as UpdaterHealth) : undefined;
 }

@@ -10,7 +10,17 @@ export {
   type OperationReport,
 } from './operation-report.js';
 export { PROTOCOL_VERSION, parseHealth, type AgentStatus, type UpdaterHealth } from './health.js';
-export { parseOperationResult, type OperationResult, type SelfUpdateAccepted } from './operation-result.js';
+export {
+  parseOperationResult,
+  parseStageAnswer,
+  parseDiscardAnswer,
+  parseActivateRequest,
+  type OperationResult,
+  type SelfUpdateAccepted,
+  type StageAnswer,
+  type DiscardAnswer,
+  type ActivateRequest,
+} from './operation-result.js';
 export {
   isSelfUpdateRecord,
   SELF_UPDATE_RECORD_ENV,

@@ -5,10 +5,11 @@ import { isRelease, type Release } from './release.js';
  * What an operation does. The wire types below take any string where this union is meant, so
  * that a master keeps reading the health of a newer updater that has more kinds.
  */
-export type OperationKind = 'update' | 'rollback' | 'update-self';
+export type OperationKind = 'update' | 'rollback' | 'update-self' | 'stage' | 'activate' | 'discard';
 
 /** How an operation ended (wiki/reference/layouts.md#the-journal). */
-export type OperationOutcome = 'updated' | 'unchanged' | 'rolled_back' | 'failed' | 'interrupted';
+export type OperationOutcome =
+  'updated' | 'unchanged' | 'rolled_back' | 'failed' | 'interrupted' | 'staged' | 'discarded';
 
 /** The operation in flight (`operation` of `GET /health`). */
 export interface OperationInfo {

@@ -14,7 +14,7 @@ export interface Release {
 
 /** A release a host retains (`GET /releases`). */
 export interface RetainedRelease extends Release {
-  readonly slot: 'active' | 'prev' | null;
+  readonly slot: 'active' | 'prev' | 'staged' | null;
 }
 
 export const isRelease: Check<Release> = (v): v is Release =>
@@ -25,7 +25,7 @@ export const isRelease: Check<Release> = (v): v is Release =>
   isString(v.sha256) &&
   isString(v.installedAt);
 
-const SLOTS: readonly unknown[] = [null, 'active', 'prev'];
+const SLOTS: readonly unknown[] = [null, 'active', 'prev', 'staged'];
 
 export const isRetainedRelease: Check<RetainedRelease> = (v): v is RetainedRelease =>
   isRelease(v) && SLOTS.includes((v as unknown as Record<string, unknown>).slot);

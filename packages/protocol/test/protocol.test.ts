@@ -8,8 +8,11 @@ import {
   isSelfUpdateRequest,
   isStartFailureReport,
   parseHealth,
+  parseActivateRequest,
+  parseDiscardAnswer,
   parseOperationResult,
   parseReleaseList,
+  parseStageAnswer,
   selfUpdateRecordMessage,
   selfUpdateRequest,
   startFailureReport,
@@ -117,6 +120,31 @@ describe('GET /releases and operation results', () => {
     assert.ok(parseOperationResult({ operation: 'op', active: release, prev: null, release }));
     assert.equal(parseOperationResult({ active: { id: 'x' } }), undefined);
     assert.equal(parseOperationResult('ok'), undefined);
+  });
+});
+
+describe('stage, activate and discard', () => {
+  it('reads the staged release in /health, and a staged slot in /releases', () => {
+    assert.equal(parseHealth({ ...health, staged: release })?.staged?.id, release.id);
+    assert.equal(parseHealth(health)?.staged, null, 'an updater older than staging has none');
+    assert.equal(parseHealth({ ...health, staged: { id: 1 } }), undefined);
+    assert.ok(parseReleaseList({ releases: [{ ...release, slot: 'staged' }] }));
+  });
+
+  it('parses the answers of /stage and DELETE /staged', () => {
+    assert.ok(parseStageAnswer({ staged: release }));
+    assert.ok(parseStageAnswer({ staged: null, unchanged: true }));
+    assert.equal(parseStageAnswer({ staged: null }), undefined, 'null is only for the unchanged answer');
+    assert.equal(parseStageAnswer({ staged: { id: 'x' } }), undefined);
+    assert.ok(parseDiscardAnswer({ discarded: null }));
+    assert.equal(parseDiscardAnswer({ discarded: 'x' }), undefined);
+  });
+
+  it('takes an activate request of 64 hex digits, in lowercase', () => {
+    assert.deepEqual(parseActivateRequest({ sha256: 'AB'.repeat(32) }), { sha256: 'ab'.repeat(32) });
+    for (const bad of [undefined, null, 'x', {}, { sha256: 'ab' }, { sha256: 'g'.repeat(64) }, { sha256: 7 }]) {
+      assert.equal(parseActivateRequest(bad), undefined, JSON.stringify(bad));
+    }
   });
 });
 

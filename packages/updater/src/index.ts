@@ -9,9 +9,13 @@ export { parseUpdaterConfig, type ParseUpdaterConfigInput } from './config/parse
 export { startUpdater, type StartUpdaterOptions, type RunningUpdater } from './server/start-updater.js';
 export { runUpdater, type RunUpdaterOptions } from './server/run-updater.js';
 
+// The journal of an install directory, read without the daemon (`swarm updater state`).
+export { readInstallState } from './journal/read-install-state.js';
+export type { JournalState, HistoryEntry, InFlightOperation } from './journal/journal.js';
+
 // Fault points and the steps they name (tests only: SWARM_TEST_KILL_AT=<point>).
 export { FAULT_ENV } from './operations/fault-point.js';
-export { UPDATE_STEPS, ROLLBACK_STEPS } from './operations/plan.js';
+export { UPDATE_STEPS, ROLLBACK_STEPS, STAGE_STEPS, ACTIVATE_STEPS } from './operations/plan.js';
 
 // Self-update: the flags a supervisor hands its updater, and staging an updater release.
 export { updaterArgv } from './self/updater-argv.js';

@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { PackResult } from '@swarm/bundle';
-import { parseHealth, parseOperationResult, parseReleaseList } from '@swarm/protocol';
+import {
+  parseDiscardAnswer,
+  parseHealth,
+  parseOperationResult,
+  parseReleaseList,
+  parseStageAnswer,
+} from '@swarm/protocol';
 import { killSeenAgents, startTestUpdater, type TestUpdater } from './helpers/harness.js';
 import { createPkiFixture, type PkiFixture } from './helpers/pki-fixture.js';
 import { buildRelease } from './helpers/releases.js';
@@ -60,7 +66,7 @@ describe('the updater’s answers parse with the protocol and match the referenc
     const health = parseHealth(answer.body);
     assert.ok(health, `the client refuses the updater's own /health: ${JSON.stringify(answer.body)}`);
     const documented = await documentedKeys('## GET /health');
-    assert.equal(documented.length, 12, `the table of GET /health: ${documented.join(', ')}`);
+    assert.equal(documented.length, 13, `the table of GET /health: ${documented.join(', ')}`);
     assert.deepEqual(keysOf(answer.body), documented);
     assert.equal(health.active, null);
     assert.equal(health.lastUpdate, null);
@@ -136,6 +142,32 @@ describe('the updater’s answers parse with the protocol and match the referenc
     assert.equal(answer.status, 409);
     assert.equal((answer.body as { code?: string }).code, 'SWARM_ERR_SELF_UPDATE_UNSUPPORTED');
     assert.equal(parseHealth((await u.health()).body)?.lastSelfUpdate, null);
+  });
+
+  it('POST /stage, DELETE /staged and POST /activate: answers the protocol parses, staged in /health', async () => {
+    const push = (path: string) =>
+      u.pushParts(
+        [
+          { name: 'sha256', value: v2.sha256 },
+          { name: 'tarball', filename: 'release.tgz', path: v2.file },
+        ],
+        { path },
+      );
+    const staged = await push('/stage');
+    assert.equal(staged.status, 200, JSON.stringify(staged.body));
+    assert.deepEqual(keysOf(parseStageAnswer(staged.body)), ['staged']);
+    assert.equal(parseHealth((await u.health()).body)?.staged?.sha256, v2.sha256);
+    const discarded = await u.call('/staged', { method: 'DELETE' });
+    assert.deepEqual(keysOf(parseDiscardAnswer(discarded.body)?.discarded), RELEASE_KEYS);
+    assert.equal((await push('/stage')).status, 200);
+    const activated = await u.call('/activate', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sha256: v2.sha256 }),
+    });
+    assert.equal(activated.status, 200, JSON.stringify(activated.body));
+    assert.deepEqual(keysOf(activated.body), await documentedKeys('### Operation result'));
+    assert.equal(parseHealth((await u.health()).body)?.staged, null);
   });
 
   it('the parsers refuse what an updater must never send', () => {

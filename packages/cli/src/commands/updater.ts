@@ -7,13 +7,14 @@ import { CONFIG_FILE_OPTION, parseUpdaterConfig, runUpdater, updaterArgv, update
 import type { RegisterCommand } from '../program.js';
 import { seedSelfDir } from '../self/seed-self-dir.js';
 import { systemdUnit } from '../self/systemd-unit.js';
+import { registerUpdaterState } from './updater-state.js';
 
 /**
  * `swarm updater`: the worker daemon. With `--self-dir` it starts the supervisor, which runs
  * the updater from the self directory (and can so upgrade it: POST /update-self); without,
  * the updater runs in this process and cannot update itself.
  */
-export const registerUpdater: RegisterCommand = (program, ctx) => {
+export const registerUpdater: RegisterCommand = (program, ctx, exit) => {
   const command = program
     .command('updater')
     .summary('run the worker daemon (supervisor + updater) that receives releases')
@@ -123,6 +124,7 @@ Examples:
         process.off('SIGINT', onSignal);
       }
     });
+  registerUpdaterState(command, ctx, exit);
 };
 
 /**

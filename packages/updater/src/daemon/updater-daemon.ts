@@ -19,7 +19,7 @@ import type { LifecycleContext, OperationResult } from '../operations/lifecycle-
 import { recover, type RecoveryReport } from '../operations/recovery.js';
 import { runRollback } from '../operations/rollback-operation.js';
 import { SingleFlightRunner, type OperationInfo } from '../operations/runner.js';
-import { runUpdate } from '../operations/update-operation.js';
+import { runActivate, runDiscard, runStage, runUpdate, type StageResult } from '../operations/update-operation.js';
 import { runSelfUpdate } from '../operations/self-update-operation.js';
 import { supervisorChannel } from '../self/supervisor-channel.js';
 import { readLastSelfUpdate } from '../self/last-self-update.js';
@@ -34,7 +34,7 @@ export interface UpdaterDaemonOptions {
 
 /** A retained release as GET /releases lists it. */
 export interface ReleaseListing extends ReleaseRecord {
-  readonly slot: 'active' | 'prev' | null;
+  readonly slot: 'active' | 'prev' | 'staged' | null;
 }
 
 /** The state GET /health reports (wiki/reference/updater-api.md), read from memory only. */
@@ -44,6 +44,7 @@ export interface DaemonStatus {
   readonly agent: AgentStatus;
   readonly active: ReleaseRecord | null;
   readonly prev: ReleaseRecord | null;
+  readonly staged: ReleaseRecord | null;
   readonly lastUpdate: HistoryEntry | null;
   readonly lastSelfUpdate: SelfUpdateRecord | null;
 }
@@ -160,6 +161,21 @@ export class UpdaterDaemon {
     return this.runner.run('update', (op) => runUpdate(this.ctx, op, receive));
   }
 
+  /** POST /stage: receive, verify, extract, install; kept as the staged release. */
+  stage(receive: UploadReceiver): Promise<StageResult> {
+    return this.runner.run('stage', (op) => runStage(this.ctx, op, receive));
+  }
+
+  /** POST /activate: activate the staged release with this digest. */
+  activate(sha256: string): Promise<OperationResult> {
+    return this.runner.run('activate', (op) => runActivate(this.ctx, op, sha256));
+  }
+
+  /** DELETE /staged: discard the staged release. */
+  discardStaged(): Promise<{ discarded: ReleaseRecord | null }> {
+    return this.runner.run('discard', (op) => runDiscard(this.ctx, op));
+  }
+
   /** POST /rollback. */
   rollback(): Promise<OperationResult> {
     return this.runner.run('rollback', (op) => runRollback(this.ctx, op));
@@ -211,10 +227,12 @@ export class UpdaterDaemon {
 
   /** The retained releases with their slot. */
   releases(): ReleaseListing[] {
-    const { active, prev, releases } = this.journal.current;
+    const { active, prev, staged, releases } = this.journal.current;
+    const slotOf = (r: ReleaseRecord): ReleaseListing['slot'] =>
+      r.id === active?.id ? 'active' : r.id === prev?.id ? 'prev' : r.id === staged?.id ? 'staged' : null;
     return [...releases]
       .sort((a, b) => b.installedAt.localeCompare(a.installedAt))
-      .map((r) => ({ ...r, slot: r.id === active?.id ? 'active' : r.id === prev?.id ? 'prev' : null }));
+      .map((r) => ({ ...r, slot: slotOf(r) }));
   }
 
   /** What /health reports; memory only, so it answers at once even mid-update. */
@@ -226,6 +244,7 @@ export class UpdaterDaemon {
       agent: this.agentProcess.status(),
       active: s.active,
       prev: s.prev,
+      staged: s.staged,
       lastUpdate: s.history.at(-1) ?? null,
       lastSelfUpdate: this.lastSelfUpdate,
     };

@@ -12,13 +12,14 @@ import { releasesToPrune } from './release-store.js';
  * trash, or records of deleted directories when the journal write failed — is reconciled first.
  */
 export async function pruneReleases(ctx: LifecycleContext): Promise<string[]> {
-  const { active, prev, releases } = ctx.journal.current;
+  const { active, prev, staged, releases } = ctx.journal.current;
   const gone: string[] = [];
   try {
     await removeTrash(ctx.layout);
     // Records whose directory an earlier prune deleted without managing to journal it.
     for (const r of releases) {
-      if (r.id !== active?.id && r.id !== prev?.id && !(await releaseExists(ctx.layout, r.id))) gone.push(r.id);
+      const pinned = r.id === active?.id || r.id === prev?.id || r.id === staged?.id;
+      if (!pinned && !(await releaseExists(ctx.layout, r.id))) gone.push(r.id);
     }
     const present = releases.filter((r) => !gone.includes(r.id));
     const drop = releasesToPrune({ ...ctx.journal.current, releases: present }, ctx.config.keep);

@@ -31,13 +31,14 @@ export async function removeLeftovers(layout: InstallLayout): Promise<string[]> 
 }
 
 /**
- * The committed releases to delete so that at most `keep` remain: never active or prev, and
- * otherwise the most recently installed are kept.
+ * The committed releases to delete so that at most `keep` remain besides the staged one:
+ * never active, prev or staged, and otherwise the most recently installed are kept.
  */
 export function releasesToPrune(state: JournalState, keep: number): ReleaseRecord[] {
+  const staged = state.staged?.id;
   const pinned = new Set([state.active?.id, state.prev?.id].filter((id): id is string => id !== undefined));
   const others = state.releases
-    .filter((r) => !pinned.has(r.id))
+    .filter((r) => !pinned.has(r.id) && r.id !== staged)
     .sort((a, b) => b.installedAt.localeCompare(a.installedAt));
   const room = Math.max(0, keep - pinned.size);
   return others.slice(room);

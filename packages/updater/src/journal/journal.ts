@@ -48,6 +48,8 @@ export interface JournalState {
   readonly prev: ReleaseRecord | null;
   /** Every committed release still on disk (active and prev included). */
   readonly releases: readonly ReleaseRecord[];
+  /** The release staged to be activated later (POST /stage): complete, installed, never pruned. */
+  readonly staged: ReleaseRecord | null;
   readonly inFlight: InFlightOperation | null;
   /** Finished operations, newest last, bounded by `historyLimit`. */
   readonly history: readonly HistoryEntry[];
@@ -61,6 +63,7 @@ export const EMPTY_JOURNAL: JournalState = {
   active: null,
   prev: null,
   releases: [],
+  staged: null,
   inFlight: null,
   history: [],
   lastSelfUpdate: null,

@@ -6,6 +6,8 @@ import type { UpdaterConfig } from '../config/config-keys.js';
  *
  *   receive → verify → extract → install → activate → restart → probe → commit → prune
  *                                           rollback: activate → restart → probe → commit
+ *   stage:  receive → verify → extract → install → commit (as staged)
+ *                                           activate: activate → restart → probe → commit → prune
  *
  * Each step has a deadline, a journal phase (written before its side effects) and fault
  * points `before:<step>` / `after:<step>`.
@@ -22,6 +24,10 @@ export const UPDATE_STEPS = [
   'prune',
 ] as const;
 export const ROLLBACK_STEPS = ['activate', 'restart', 'probe', 'commit'] as const;
+/** A stage is the update's first half, then a commit that records the staged release. */
+export const STAGE_STEPS = ['receive', 'verify', 'extract', 'install', 'commit'] as const;
+/** An activation is the update's second half, from a staged release. */
+export const ACTIVATE_STEPS = ['activate', 'restart', 'probe', 'commit', 'prune'] as const;
 
 export type StepName = (typeof UPDATE_STEPS)[number];
 

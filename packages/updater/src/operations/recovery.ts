@@ -29,7 +29,9 @@ const INSTALL_KILL_GRACE_MS = 1_000;
  *    removed when there is none) and an uncommitted release directory is deleted; the
  *    operation enters the history as `interrupted`;
  * 3. `current` is made to agree with the journal's active release in any case;
- * 4. records of releases whose directory vanished (an interrupted prune) are forgotten;
+ * 4. records of releases whose directory vanished (an interrupted prune) are forgotten (a
+ *    staged release among them is no longer staged); an interrupted stage or activation
+ *    leaves the previous staged release staged;
  * 5. the agent of the active release is adopted if it still runs from that release, else
  *    whatever agent is recorded is stopped and the active release's agent started.
  */
@@ -88,8 +90,13 @@ export async function recover(ctx: LifecycleContext): Promise<RecoveryReport> {
   for (const r of journal.current.releases) {
     if (r.id !== active?.id && r.id !== prev?.id && !(await releaseExists(layout, r.id))) gone.push(r.id);
   }
+  // A staged release whose directory vanished can no longer be activated: it is not staged.
   if (gone.length > 0)
-    await journal.update((s) => ({ ...s, releases: s.releases.filter((r) => !gone.includes(r.id)) }));
+    await journal.update((s) => ({
+      ...s,
+      staged: s.staged && gone.includes(s.staged.id) ? null : s.staged,
+      releases: s.releases.filter((r) => !gone.includes(r.id)),
+    }));
 
   let agent: RecoveryReport['agent'] = 'none';
   if (active) {

@@ -29,6 +29,7 @@ export async function healthRoute(app: FastifyInstance, options: HealthRouteOpti
       agent: { pid: s.agent.pid, running: s.agent.running, healthy: s.agent.healthy },
       active: s.active,
       prev: s.prev,
+      staged: s.staged,
       lastUpdate: s.lastUpdate,
       lastSelfUpdate: s.lastSelfUpdate,
     };

@@ -9,6 +9,7 @@ import { healthRoute } from '../routes/health-route.js';
 import { releasesRoute } from '../routes/releases-route.js';
 import { rollbackRoute } from '../routes/rollback-route.js';
 import { updateRoute, updateSelfRoute } from '../routes/upload-routes.js';
+import { stageRoute, stagedRoutes } from '../routes/stage-routes.js';
 import { errorPlugin } from './error-plugin.js';
 import { identityPlugin, type IdentitySource } from './identity-plugin.js';
 
@@ -53,8 +54,8 @@ export async function buildUpdater(options: BuildUpdaterOptions): Promise<Fastif
     ...(options.identify ? { identify: options.identify } : {}),
   });
 
-  // Only the upload routes read a body, and only as multipart. Any other body is ignored,
-  // never parsed: no JSON parser means no parser attack surface on /rollback.
+  // Only the upload routes read a body, as multipart, and /activate its small JSON body
+  // (stage-routes.ts). Any other body is ignored, never parsed.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
   await app.register(multipart, {
@@ -87,5 +88,7 @@ export async function buildUpdater(options: BuildUpdaterOptions): Promise<Fastif
   await app.register(updateRoute, upload);
   await app.register(updateSelfRoute, upload);
   await app.register(rollbackRoute, { daemon });
+  await app.register(stageRoute, upload);
+  await app.register(stagedRoutes, { daemon });
   return app;
 }
