@@ -27,6 +27,8 @@ const CASES: (KillCase & { why: string })[] = [
   { operation: 'update', point: 'after:commit', why: 'committed, not yet pruned' },
   { operation: 'first-install', point: 'after:restart', why: 'nothing committed to fall back to' },
   { operation: 'rollback', point: 'before:commit', why: 'a rollback probed but not committed' },
+  { operation: 'stage', point: 'during:install', why: 'a stage half installed; current untouched' },
+  { operation: 'activate', point: 'after:restart', why: 'the staged release’s agent started, not probed' },
 ];
 
 const SELF_CASES: { point: string; why: string }[] = [
@@ -47,7 +49,9 @@ before(async () => {
 });
 
 after(async () => {
-  const survived = results.rows.filter((r) => r['invariants ok'] && r['next update ok']).length;
+  const survived = results.rows.filter(
+    (r) => r['invariants ok'] && r['next update ok'] && r['staged usable'] !== false,
+  ).length;
   await results.finish('Kill at every step — representative points', {
     'cases run': results.rows.length,
     'kills survived': survived,
@@ -68,6 +72,7 @@ describe('kill -9 at a fault point, restart, invariants (fast subset)', () => {
       assert.equal(outcome.killed, true, `the updater was not killed at ${kase.point}`);
       assert.deepEqual(outcome.problems, []);
       assert.equal(outcome.nextUpdateOk, true, 'the next update after the restart failed');
+      assert.notEqual(outcome.stagedUsable, false, 'the staged release could not be activated after the restart');
     });
   }
 });

@@ -105,11 +105,16 @@ export async function startProcess(
 }
 
 /**
- * An install directory with `releases` pushed in order (the last one active), its updater
+ * An install directory with `releases` pushed in order (the last one active) and `staged`
+ * staged beside them when given, its updater
  * stopped and its agent killed: a template that each case copies, so a case starts from a
  * committed state in milliseconds instead of a whole update.
  */
-export async function installTemplate(fx: PkiFixture, releases: readonly KnownRelease[]): Promise<string> {
+export async function installTemplate(
+  fx: PkiFixture,
+  releases: readonly KnownRelease[],
+  staged?: KnownRelease,
+): Promise<string> {
   const dir = await mkdtemp(join(fx.root, 'template-'));
   if (releases.length === 0) return dir;
   const u = await startInProcess(fx, dir, await freePort());
@@ -118,6 +123,16 @@ export async function installTemplate(fx: PkiFixture, releases: readonly KnownRe
       const res = await u.client.push(release);
       if (res.status !== 200)
         throw new Error(`building the template: ${release.id} answered ${res.status} ${res.text}`);
+    }
+    if (staged) {
+      const res = await u.client.pushParts(
+        [
+          { name: 'sha256', value: staged.sha256 },
+          { name: 'tarball', filename: 'release.tgz', path: staged.file },
+        ],
+        { path: '/stage' },
+      );
+      if (res.status !== 200) throw new Error(`building the template: staging ${staged.id} answered ${res.status}`);
     }
   } finally {
     await u.close();

@@ -11,6 +11,8 @@ export interface HostExpectation {
   readonly active: KnownRelease | null;
   /** The committed previous release, when the case knows it (undefined: not checked). */
   readonly prev?: KnownRelease | null;
+  /** The staged release, complete on disk (undefined: not checked; null: nothing staged). */
+  readonly staged?: KnownRelease | null;
   /** What the last history entry must say (undefined: not checked). */
   readonly last?: { readonly outcome: string; readonly recovery?: string; readonly phase?: string };
   /**
@@ -61,6 +63,18 @@ export async function checkHost(host: HostUnderTest, expected: HostExpectation):
     );
   }
 
+  if (expected.staged !== undefined) {
+    const staged = expected.staged;
+    check(
+      (journal.staged?.id ?? null) === (staged?.id ?? null),
+      `journal staged is ${journal.staged?.id ?? null}, expected ${staged?.id ?? null}`,
+    );
+    if (staged) {
+      const missing = await incompleteFiles(join(installDir, 'releases', staged.id), staged.tree);
+      check(missing.length === 0, `the staged release is incomplete: ${missing.slice(0, 3).join(', ')}`);
+    }
+  }
+
   let link: string | null = null;
   try {
     link = await readlink(join(installDir, 'current'));
@@ -78,7 +92,7 @@ export async function checkHost(host: HostUnderTest, expected: HostExpectation):
   const onDisk = (await readdir(join(installDir, 'releases')))
     .filter((n) => !(expected.pendingPrune && n.startsWith('.trash-')))
     .sort();
-  const pinned = [journal.active?.id, journal.prev?.id];
+  const pinned = [journal.active?.id, journal.prev?.id, journal.staged?.id];
   const committed = (journal.releases as { id: string }[])
     .map((r) => r.id)
     .filter((id) => !(expected.pendingPrune && !pinned.includes(id) && !onDisk.includes(id)))
@@ -94,6 +108,12 @@ export async function checkHost(host: HostUnderTest, expected: HostExpectation):
   check(health.status === 200, `GET /health answered ${health.status}`);
   check(health.body?.busy === false, 'the updater is still busy');
   check((health.body?.active?.id ?? null) === (want?.id ?? null), `/health active is ${health.body?.active?.id}`);
+  if (expected.staged !== undefined) {
+    check(
+      (health.body?.staged?.id ?? null) === (expected.staged?.id ?? null),
+      `/health staged is ${health.body?.staged?.id ?? null}`,
+    );
+  }
   if (want) {
     const dir = await realpath(join(installDir, 'releases', want.id));
     // The updater starts the agent during its recovery; give it the time to listen.

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { FAULT_ENV, ROLLBACK_STEPS, UPDATE_STEPS } from '@swarm/updater';
+import { ACTIVATE_STEPS, FAULT_ENV, ROLLBACK_STEPS, STAGE_STEPS, UPDATE_STEPS } from '@swarm/updater';
 import {
   cloneInstall,
   fixtureRelease,
@@ -13,9 +13,10 @@ import { freePort, readJournal, type PkiFixture } from './package-helpers.js';
 
 /**
  * The operations the kill table covers: an update over a committed release (`update`), the
- * very first update of a host (`first-install`: nothing to fall back to) and a rollback.
+ * very first update of a host (`first-install`: nothing to fall back to), a rollback, a stage
+ * (`stage`: v2 staged beside the active v1) and the activation of a staged release.
  */
-export type KillOperation = 'update' | 'first-install' | 'rollback';
+export type KillOperation = 'update' | 'first-install' | 'rollback' | 'stage' | 'activate';
 
 /** One row of the table: kill the updater at `point` while it runs `operation`. */
 export interface KillCase {
@@ -45,12 +46,16 @@ export function faultPointsOf(steps: readonly string[]): string[] {
  */
 export const UPDATE_POINTS = faultPointsOf(UPDATE_STEPS);
 export const ROLLBACK_POINTS = faultPointsOf(ROLLBACK_STEPS);
+export const STAGE_POINTS = faultPointsOf(STAGE_STEPS);
+export const ACTIVATE_POINTS = faultPointsOf(ACTIVATE_STEPS);
 
 /** Kills after these points find the operation committed: recovery keeps it. */
 const COMMITTED_AT: Readonly<Record<KillOperation, ReadonlySet<string>>> = {
   update: new Set(['after:commit', 'before:prune', 'after:prune']),
   'first-install': new Set(['after:commit', 'before:prune', 'after:prune']),
   rollback: new Set(['after:commit']),
+  stage: new Set(['after:commit']),
+  activate: new Set(['after:commit', 'before:prune', 'after:prune']),
 };
 
 /** Every case of the full table. */
@@ -59,6 +64,8 @@ export function allKillCases(): KillCase[] {
     ...UPDATE_POINTS.map((point) => ({ operation: 'update' as const, point })),
     ...UPDATE_POINTS.map((point) => ({ operation: 'first-install' as const, point })),
     ...ROLLBACK_POINTS.map((point) => ({ operation: 'rollback' as const, point })),
+    ...STAGE_POINTS.map((point) => ({ operation: 'stage' as const, point })),
+    ...ACTIVATE_POINTS.map((point) => ({ operation: 'activate' as const, point })),
   ];
 }
 
@@ -72,7 +79,7 @@ export interface KillWorld {
   readonly v2: KnownRelease;
   /** The next update after the restart. */
   readonly v3: KnownRelease;
-  /** Install directories to copy: empty, [v0, v1] committed, [v1, v2] committed. */
+  /** Install directories to copy: empty, [v0, v1] committed, [v1, v2] committed, [v0, v1] with v2 staged. */
   readonly templates: Readonly<Record<KillOperation, string>>;
 }
 
@@ -92,6 +99,8 @@ export interface KillOutcome {
   readonly problems: readonly string[];
   /** The next update after the restart succeeded (200, new release running). */
   readonly nextUpdateOk: boolean;
+  /** A release still staged after the restart was activated (200): null when none was staged. */
+  readonly stagedUsable: boolean | null;
 }
 
 /**
@@ -106,7 +115,13 @@ export async function runKillCase(world: KillWorld, kase: KillCase): Promise<Kil
   const agentPort = await freePort();
   const armed = await startProcess(fx, installDir, agentPort, { [FAULT_ENV]: kase.point });
   const answer =
-    kase.operation === 'rollback' ? armed.client.call('/rollback', { method: 'POST' }) : armed.client.push(v2);
+    kase.operation === 'rollback'
+      ? armed.client.call('/rollback', { method: 'POST' })
+      : kase.operation === 'stage'
+        ? armed.client.pushParts(uploadParts(v2), { path: '/stage' })
+        : kase.operation === 'activate'
+          ? armed.client.call('/activate', activateBody(v2))
+          : armed.client.push(v2);
   const settled = await answer.then(
     (a) => `answered ${a.status}`,
     () => 'connection lost',
@@ -129,9 +144,22 @@ export async function runKillCase(world: KillWorld, kase: KillCase): Promise<Kil
   const restarted = await startInProcess(fx, installDir, agentPort);
   let problems: string[];
   let nextUpdateOk = false;
+  let stagedUsable: boolean | null = null;
   try {
     problems = await checkHost({ installDir, agentPort, client: restarted.client }, expected);
     if (!killed) problems.unshift(`the point was not reached (${settled})`);
+    if (expected.staged) {
+      // A complete staged release survives the kill: it can be activated as it is.
+      const activated = await restarted.client.call('/activate', activateBody(expected.staged));
+      stagedUsable =
+        activated.status === 200 &&
+        (
+          await checkHost(
+            { installDir, agentPort, client: restarted.client },
+            { active: expected.staged, staged: null },
+          )
+        ).length === 0;
+    }
     const next = await restarted.client.push(v3);
     nextUpdateOk =
       next.status === 200 &&
@@ -149,6 +177,25 @@ export async function runKillCase(world: KillWorld, kase: KillCase): Promise<Kil
     activeAfter: expected.active?.version ?? 'none',
     problems,
     nextUpdateOk,
+    stagedUsable,
+  };
+}
+
+/** The multipart parts of an upload of `release`. */
+function uploadParts(release: KnownRelease) {
+  return [
+    { name: 'sha256', value: release.sha256 },
+    { name: 'size', value: String(release.size) },
+    { name: 'tarball', filename: 'release.tgz', path: release.file },
+  ];
+}
+
+/** The request of POST /activate for `release`. */
+function activateBody(release: KnownRelease) {
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sha256: release.sha256 }),
   };
 }
 
@@ -175,6 +222,16 @@ function expectation(
       return kase.point === 'before:activate'
         ? { active: r.v2, prev: r.v1, last: interrupted('reverted') }
         : { active: r.v1, prev: r.v2, last: interrupted('completed') };
+    case 'stage':
+      // `current` and the agent never move; the stage is there complete, or not at all.
+      return committed
+        ? { active: r.v1, prev: r.v0, staged: r.v2, last: { outcome: 'staged' } }
+        : { active: r.v1, prev: r.v0, staged: null, last: interrupted('reverted') };
+    case 'activate':
+      // Undone: v1 back, and v2 still staged, ready for the next activation.
+      return committed
+        ? { active: r.v2, prev: r.v1, staged: null, last: { outcome: 'updated' } }
+        : { active: r.v1, prev: r.v0, staged: r.v2, last: interrupted('reverted') };
   }
 }
 
@@ -191,12 +248,20 @@ export async function createKillWorld(fx: PkiFixture): Promise<KillWorld> {
     }),
     fixtureRelease(root, { version: '3.0.0' }),
   ]);
-  const [update, firstInstall, rollback] = await Promise.all([
+  const [update, firstInstall, rollback, activate] = await Promise.all([
     installTemplate(fx, [v0, v1]),
     installTemplate(fx, []),
     installTemplate(fx, [v1, v2]),
+    installTemplate(fx, [v0, v1], v2),
   ]);
-  return { fx, v0, v1, v2, v3, templates: { update, 'first-install': firstInstall, rollback } };
+  return {
+    fx,
+    v0,
+    v1,
+    v2,
+    v3,
+    templates: { update, 'first-install': firstInstall, rollback, stage: update, activate },
+  };
 }
 
 /** A row of the printed table. */
@@ -209,5 +274,6 @@ export function killRow(o: KillOutcome) {
     'after restart': `${o.recovery}, active ${o.activeAfter}`,
     'invariants ok': o.problems.length === 0,
     'next update ok': o.nextUpdateOk,
+    'staged usable': o.stagedUsable ?? '-',
   };
 }

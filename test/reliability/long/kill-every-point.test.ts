@@ -15,7 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { SUPERVISOR_FAULT_POINTS } from '@swarm/supervisor';
 import {
+  ACTIVATE_POINTS,
   ROLLBACK_POINTS,
+  STAGE_POINTS,
   UPDATE_POINTS,
   allKillCases,
   createKillWorld,
@@ -54,7 +56,9 @@ after(async () => {
   await results.finish('Kill at every step — every fault point', {
     'fault points': new Set(results.rows.map((r) => r.point)).size,
     'cases run': results.rows.length,
-    'kills survived': results.rows.filter((r) => r['invariants ok'] && r['next update ok']).length,
+    'kills survived': results.rows.filter(
+      (r) => r['invariants ok'] && r['next update ok'] && r['staged usable'] !== false,
+    ).length,
   });
   await selfResults.finish('Kill at every step — self-update, every fault point', selfKillSummary(selfResults.rows));
   await killProcessesUnder(fx.root);
@@ -78,7 +82,13 @@ describe('the tables cover every fault point in the updater and the supervisor',
     const during = new Set([...text.matchAll(/faultPoint\(\s*'(during:[a-z-]+)'/g)].map((m) => m[1]!));
     assert.ok(steps.size >= 8 && during.size >= 3, 'the source scan found the fault points');
     const inSource = [...[...steps].flatMap((s) => [`before:${s}`, `after:${s}`]), ...during];
-    const covered = new Set([...UPDATE_POINTS, ...ROLLBACK_POINTS, ...SELF_UPDATE_POINTS]);
+    const covered = new Set([
+      ...UPDATE_POINTS,
+      ...ROLLBACK_POINTS,
+      ...STAGE_POINTS,
+      ...ACTIVATE_POINTS,
+      ...SELF_UPDATE_POINTS,
+    ]);
     assert.deepEqual(
       inSource.filter((p) => !covered.has(p)),
       [],
@@ -104,6 +114,7 @@ describe('kill -9 at every fault point, restart, invariants', () => {
       assert.equal(outcome.killed, true, `the updater was not killed at ${kase.point}`);
       assert.deepEqual(outcome.problems, []);
       assert.equal(outcome.nextUpdateOk, true, 'the next update after the restart failed');
+      assert.notEqual(outcome.stagedUsable, false, 'the staged release could not be activated after the restart');
     });
   }
 });

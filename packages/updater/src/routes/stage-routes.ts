@@ -3,6 +3,7 @@ import { swarmError } from '@swarm/errors';
 import { parseActivateRequest, type DiscardAnswer, type StageAnswer } from '@swarm/protocol';
 import type { UpdaterDaemon } from '../daemon/updater-daemon.js';
 import type { OperationResult } from '../operations/lifecycle-context.js';
+import { faultPoint } from '../operations/fault-point.js';
 import { receiveUpload } from '../receive/receive-upload.js';
 import type { UploadRouteOptions } from './upload-routes.js';
 import { uploadGuard } from './upload-guard.js';
@@ -21,7 +22,13 @@ export async function stageRoute(app: FastifyInstance, options: UploadRouteOptio
     '/stage',
     { config: { role: 'master' }, onRequest: uploadGuard(maxUploadBytes) },
     async (req): Promise<StageAnswer> =>
-      daemon.stage((file, signal) => receiveUpload(req, file, signal, { maxUploadBytes, idleTimeoutMs })),
+      daemon.stage((file, signal) =>
+        receiveUpload(req, file, signal, {
+          maxUploadBytes,
+          idleTimeoutMs,
+          onFirstBytes: () => faultPoint('during:receive'),
+        }),
+      ),
   );
 }
 
