@@ -125,6 +125,7 @@ describe('swarm update / status / releases / rollback / history on a real fleet 
         upToDate: false,
         active: ids.v2,
         updaterVersion: swarmVersion,
+        staged: null,
         action: 'update',
         error: null,
       })),
@@ -205,7 +206,17 @@ describe('swarm update / status / releases / rollback / history on a real fleet 
       [...HOSTS],
     );
     for (const r of rows) {
-      assert.deepEqual(Object.keys(r), ['host', 'reachable', 'version', 'busy', 'active', 'prev', 'agent', 'error']);
+      assert.deepEqual(Object.keys(r), [
+        'host',
+        'reachable',
+        'version',
+        'busy',
+        'active',
+        'prev',
+        'staged',
+        'agent',
+        'error',
+      ]);
       assert.deepEqual(
         { ...r, active: r.active?.id, prev: r.prev?.id },
         {
@@ -215,6 +226,7 @@ describe('swarm update / status / releases / rollback / history on a real fleet 
           busy: false,
           active: ids.v2,
           prev: ids.v1,
+          staged: null,
           agent: { running: true, healthy: true },
           error: null,
         },
@@ -377,6 +389,7 @@ interface Plan {
     upToDate: boolean;
     active: { id: string } | null;
     updaterVersion: string | null;
+    staged: { id: string } | null;
     action: string;
     error: unknown;
   }[];

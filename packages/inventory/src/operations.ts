@@ -2,13 +2,13 @@ import { hostname, userInfo } from 'node:os';
 import type { Connection } from './connection.js';
 
 /** What an operation does to its hosts. */
-export type OperationKind = 'update' | 'rollback' | 'update-self';
+export type OperationKind = 'update' | 'rollback' | 'update-self' | 'stage';
 
 /** Lifecycle of an operation: `running` until finished, `interrupted` when cut short (Ctrl-C). */
 export type OperationStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
 
 /** Outcome on one host; the values of wiki/reference/cli.md (`swarm update --json`). */
-export type HostOutcome = 'updated' | 'up_to_date' | 'rolled_back' | 'failed' | 'skipped';
+export type HostOutcome = 'updated' | 'up_to_date' | 'rolled_back' | 'failed' | 'skipped' | 'staged';
 
 /** The release an operation pushes. */
 export interface ReleaseRef {

@@ -12,8 +12,10 @@ import {
   parseHealth,
   parseOperationResult,
   parseReleaseList,
+  parseStageAnswer,
   type OperationResult,
   type ReleaseList,
+  type StageAnswer,
   type UpdaterHealth,
 } from '@swarm/protocol';
 
@@ -91,6 +93,10 @@ export interface UpdaterClient {
   updateSelf(target: UpdaterTarget, options: UploadOptions): Promise<OperationResult>;
   /** `POST /rollback`: make the previous release active again. */
   rollback(target: UpdaterTarget, options?: CallOptions): Promise<OperationResult>;
+  /** `POST /stage`: push a release to be activated later; resolves when it is staged, installed. */
+  stage(target: UpdaterTarget, options: UploadOptions): Promise<StageAnswer>;
+  /** `POST /activate`: activate the staged release with this digest (no transfer). */
+  activate(target: UpdaterTarget, sha256: string, options?: CallOptions): Promise<OperationResult>;
   /** Close the dispatcher once in-flight calls are done. */
   close(): Promise<void>;
 }
@@ -102,6 +108,8 @@ interface CallSpec<T> {
   readonly retry: boolean;
   readonly parse: (body: unknown) => T | undefined;
   readonly upload?: MultipartUpload;
+  /** A small JSON body (POST /activate). */
+  readonly json?: unknown;
   readonly onProgress?: ((bytesSent: number) => void) | undefined;
   readonly signal?: AbortSignal | undefined;
 }
@@ -150,9 +158,15 @@ export function createUpdaterClient(identity: MasterIdentity, options: UpdaterCl
                 'content-type': spec.upload.contentType,
                 'content-length': String(spec.upload.contentLength),
               }
-            : { accept: 'application/json' },
+            : spec.json !== undefined
+              ? { accept: 'application/json', 'content-type': 'application/json' }
+              : { accept: 'application/json' },
           // undici streams an async iterable with backpressure; its typings omit that body type.
-          body: spec.upload ? (spec.upload.body(spec.onProgress) as unknown as Readable) : null,
+          body: spec.upload
+            ? (spec.upload.body(spec.onProgress) as unknown as Readable)
+            : spec.json !== undefined
+              ? JSON.stringify(spec.json)
+              : null,
           headersTimeout: spec.timeoutMs,
           bodyTimeout: spec.timeoutMs,
           signal: spec.signal,
@@ -201,7 +215,12 @@ export function createUpdaterClient(identity: MasterIdentity, options: UpdaterCl
     }
   }
 
-  async function upload(target: UpdaterTarget, path: string, options: UploadOptions): Promise<OperationResult> {
+  async function upload<T>(
+    target: UpdaterTarget,
+    path: string,
+    options: UploadOptions,
+    parse: (body: unknown) => T | undefined,
+  ): Promise<T> {
     originOf(target); // a bad address fails before the file is even looked at
     await checkUploadSource(options);
     return call(target, {
@@ -209,7 +228,7 @@ export function createUpdaterClient(identity: MasterIdentity, options: UpdaterCl
       path,
       timeoutMs: requestTimeoutMs,
       retry: true,
-      parse: parseOperationResult,
+      parse,
       upload: multipartUpload(options),
       onProgress: options.onProgress,
       signal: options.signal,
@@ -235,8 +254,19 @@ export function createUpdaterClient(identity: MasterIdentity, options: UpdaterCl
         parse: parseReleaseList,
         signal: opts.signal,
       }),
-    update: (target, opts) => upload(target, '/update', opts),
-    updateSelf: (target, opts) => upload(target, '/update-self', opts),
+    update: (target, opts) => upload(target, '/update', opts, parseOperationResult),
+    updateSelf: (target, opts) => upload(target, '/update-self', opts, parseOperationResult),
+    stage: (target, opts) => upload(target, '/stage', opts, parseStageAnswer),
+    activate: (target, sha256, opts = {}) =>
+      call(target, {
+        method: 'POST',
+        path: '/activate',
+        timeoutMs: requestTimeoutMs,
+        retry: true,
+        parse: parseOperationResult,
+        json: { sha256 },
+        signal: opts.signal,
+      }),
     rollback: (target, opts = {}) =>
       call(target, {
         method: 'POST',

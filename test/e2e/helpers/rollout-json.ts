@@ -1,4 +1,4 @@
-import type { Release } from './fleet.js';
+import type { Release } from '@swarm/protocol';
 
 /** `swarm update --json` / `swarm rollback --json` (wiki/reference/cli.md): `release.installedAt` is null. */
 export interface RolloutJson {
@@ -8,7 +8,7 @@ export interface RolloutJson {
 
 export interface HostResultJson {
   readonly host: string;
-  readonly outcome: 'updated' | 'up_to_date' | 'rolled_back' | 'failed' | 'skipped';
+  readonly outcome: 'updated' | 'up_to_date' | 'rolled_back' | 'failed' | 'skipped' | 'staged';
   readonly release: Release | null;
   readonly durationMs: number;
   readonly error: { readonly code: string; readonly message: string } | null;
@@ -22,6 +22,7 @@ export interface StatusJson {
   readonly busy: boolean | null;
   readonly active: Release | null;
   readonly prev: Release | null;
+  readonly staged: Release | null;
   readonly agent: { readonly running: boolean; readonly healthy: boolean } | null;
   readonly error: { readonly code: string; readonly message: string } | null;
 }

@@ -9,7 +9,7 @@ export const registerReleases: RegisterCommand = (program, ctx) => {
   program
     .command('releases')
     .summary('the releases a host retains')
-    .description("List the releases a host's updater retains, with the active and previous slots.")
+    .description("List the releases a host's updater retains, with the active, previous and staged slots.")
     .requiredOption('--host <name>', 'the host to ask')
     .option('--json', 'print { releases } as JSON', false)
     .addHelpText(

@@ -14,6 +14,7 @@ interface HostStatus {
   busy: boolean | null;
   active: unknown;
   prev: unknown;
+  staged: unknown;
   agent: { running: boolean; healthy: boolean } | null;
   error: { code: string; message: string } | null;
 }
@@ -31,7 +32,7 @@ export const registerStatus: RegisterCommand = (program, ctx) => {
     .command('status')
     .summary("ask every host's /health concurrently: reachability, versions, agent health")
     .description(
-      "Ask every enrolled host's updater GET /health at once (over pinned mutual TLS, short timeout) and print\nreachability, the updater's version, whether it is busy, the active and previous releases and the agent's health.",
+      "Ask every enrolled host's updater GET /health at once (over pinned mutual TLS, short timeout) and print\nreachability, the updater's version, whether it is busy, the active, previous and staged releases and the agent's health.",
     )
     .addOption(
       new Option('--timeout <ms>', 'per-host budget for the whole call; past it the host is reported unreachable')
@@ -66,6 +67,7 @@ Examples:
                 busy: h.busy,
                 active: h.active,
                 prev: h.prev,
+                staged: h.staged,
                 agent: { running: h.agent.running, healthy: h.agent.healthy },
                 error: null,
               };
@@ -85,6 +87,7 @@ Examples:
                 busy: null,
                 active: null,
                 prev: null,
+                staged: null,
                 agent: null,
                 error: { code: e.code ?? 'SWARM_ERR_CLIENT_UNREACHABLE', message: e.message ?? String(err) },
               };
@@ -102,7 +105,7 @@ Examples:
       const id = (r: unknown) => (r && typeof r === 'object' && 'id' in r ? String((r as { id: unknown }).id) : '-');
       ctx.print(
         formatTable(
-          ['HOST', 'REACHABLE', 'UPDATER', 'BUSY', 'ACTIVE', 'PREV', 'AGENT', 'ERROR'],
+          ['HOST', 'REACHABLE', 'UPDATER', 'BUSY', 'ACTIVE', 'PREV', 'STAGED', 'AGENT', 'ERROR'],
           rows.map((r) => [
             r.host,
             r.reachable ? 'yes' : 'no',
@@ -110,6 +113,7 @@ Examples:
             r.busy === null ? '-' : r.busy ? 'yes' : 'no',
             id(r.active),
             id(r.prev),
+            id(r.staged),
             r.agent ? (r.agent.running ? (r.agent.healthy ? 'healthy' : 'unhealthy') : 'stopped') : '-',
             r.error ? `${r.error.code}: ${r.error.message}` : '',
           ]),

@@ -27,6 +27,7 @@ interface UpdateOptions {
   canary: number;
   maxFailures: number;
   force: boolean;
+  stageOnly: boolean;
   json: boolean;
 }
 
@@ -63,6 +64,11 @@ export const registerUpdate: RegisterCommand = (program, ctx, exit) => {
         .default(DEFAULT_POLICY.maxFailures),
     )
     .option('--force', 'push even to hosts already on the release', false)
+    .option(
+      '--stage-only',
+      'stage the release on each host (transfer, verify, extract, install) without activating it: outcome staged',
+      false,
+    )
     .option('--json', 'print { release, results } as JSON', false)
     .addHelpText(
       'after',
@@ -72,15 +78,21 @@ Examples:
   $ swarm update --host web-1 --host web-2 --tarball web-1.4.2.tgz --force
   $ swarm update --all --tree ./web --canary 2 --concurrency 8 --max-failures 1
   $ swarm update --all --tree ./web --dry-run
+  $ swarm update --all --tree ./web --stage-only   # by day; the same swarm update at night transfers nothing
   $ swarm update --all --tree ./web --include-self --json | jq '.results[] | select(.outcome != "updated")'
 
-Exit codes: 0 every host updated or up to date; 1 a host failed, rolled back or was skipped; 2 usage error.`,
+Exit codes: 0 every host updated (staged, with --stage-only) or up to date; 1 a host failed, rolled back or was skipped; 2 usage error.`,
     )
     .action(async (opts: UpdateOptions, cmd) => {
       if (opts.tree && opts.tarball)
         throw swarmError('SWARM_ERR_USAGE_INVALID', '--tree and --tarball cannot be used together');
       if (opts.includeSelf && opts.selfTarball)
         throw swarmError('SWARM_ERR_USAGE_INVALID', '--include-self and --self-tarball cannot be used together');
+      if (opts.stageOnly && (opts.includeSelf || opts.selfTarball))
+        throw swarmError(
+          'SWARM_ERR_USAGE_INVALID',
+          '--stage-only stages an application release; upgrade updaters in a rollout of their own',
+        );
       const homeDir = ctx.home(cmd);
       const home = await openHome(homeDir);
       const prepared: PreparedRelease[] = [];
@@ -106,7 +118,15 @@ Exit codes: 0 every host updated or up to date; 1 a host failed, rolled back or 
         const client = createUpdaterClient(home.master);
         try {
           if (opts.dryRun) {
-            const plan = await planRollout({ hosts, client, release, self, force: opts.force, policy });
+            const plan = await planRollout({
+              hosts,
+              client,
+              release,
+              self,
+              force: opts.force,
+              stageOnly: opts.stageOnly,
+              policy,
+            });
             if (opts.json) ctx.printJson(plan);
             else ctx.print(planTable(plan));
             return;
@@ -117,7 +137,17 @@ Exit codes: 0 every host updated or up to date; 1 a host failed, rolled back or 
           await runLive(
             ctx,
             exit,
-            { kind: 'update', hosts, registry: home.registry, client, release, self, force: opts.force, policy },
+            {
+              kind: 'update',
+              hosts,
+              registry: home.registry,
+              client,
+              release,
+              self,
+              force: opts.force,
+              stageOnly: opts.stageOnly,
+              policy,
+            },
             opts.json,
           );
         } finally {

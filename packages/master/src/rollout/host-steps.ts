@@ -27,6 +27,8 @@ export interface UpdateHostOptions {
   readonly self: PackedRelease | null;
   /** Push even when the host already runs the release. */
   readonly force: boolean;
+  /** Stage the release (POST /stage) instead of updating: outcome `staged`, nothing activated. */
+  readonly stageOnly?: boolean;
   /** How long to wait for a new updater to report its version (default 60 s). */
   readonly selfDeadlineMs?: number;
 }
@@ -55,11 +57,16 @@ export async function updateHost(ctx: HostContext, options: UpdateHostOptions): 
 
   let active = health.active;
   let changed = false;
+  if (options.release && options.stageOnly) return stageHost(ctx, options.release, health, options.force, result);
   if (options.release) {
     if (options.force || active?.sha256 !== options.release.sha256) {
+      // Staged there already: activate it, nothing is transferred a second time.
+      const staged = !options.force && health.staged?.sha256 === options.release.sha256;
       try {
-        ctx.onPhase('uploading');
-        const body = await ctx.client.update(ctx.target, upload(options.release, ctx));
+        ctx.onPhase(staged ? 'applying' : 'uploading');
+        const body = staged
+          ? await ctx.client.activate(ctx.target, options.release.sha256, { signal: ctx.signal })
+          : await ctx.client.update(ctx.target, upload(options.release, ctx));
         active = body.active ?? body.release ?? null;
         changed = true;
       } catch (err) {
@@ -81,6 +88,29 @@ export async function updateHost(ctx: HostContext, options: UpdateHostOptions): 
     }
   }
   return result(changed ? 'updated' : 'up_to_date', active, null);
+}
+
+/**
+ * `swarm update --stage-only` on one host: `up_to_date` when it runs the release, `staged`
+ * when it holds it staged already (nothing sent) or once POST /stage answers; a failed stage
+ * is `failed` (nothing was activated, so nothing was rolled back).
+ */
+async function stageHost(
+  ctx: HostContext,
+  release: PackedRelease,
+  health: UpdaterHealth,
+  force: boolean,
+  result: (outcome: Outcome, release: Release | null, error: SwarmError | null) => HostResult,
+): Promise<HostResult> {
+  if (!force && health.active?.sha256 === release.sha256) return result('up_to_date', health.active, null);
+  if (!force && health.staged?.sha256 === release.sha256) return result('staged', health.active, null);
+  try {
+    ctx.onPhase('uploading');
+    const answer = await ctx.client.stage(ctx.target, upload(release, ctx));
+    return result(answer.staged ? 'staged' : 'up_to_date', health.active, null);
+  } catch (err) {
+    return result('failed', health.active, asSwarmError(err));
+  }
 }
 
 /**

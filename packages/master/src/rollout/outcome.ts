@@ -1,7 +1,7 @@
 import type { ErrorCode } from '@swarm/errors';
 
 /** How a host ended in a rollout (wiki/reference/cli.md). */
-export type Outcome = 'updated' | 'up_to_date' | 'rolled_back' | 'failed' | 'skipped';
+export type Outcome = 'updated' | 'up_to_date' | 'rolled_back' | 'failed' | 'skipped' | 'staged';
 
 /** A release as the updater reports it. */
 export interface ReleaseRef {

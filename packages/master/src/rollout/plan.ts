@@ -15,7 +15,12 @@ export interface PlannedHost {
   readonly upToDate: boolean;
   readonly active: { readonly id: string; readonly version: string; readonly sha256: string } | null;
   readonly updaterVersion: string | null;
-  /** What will happen: `update`, `skip (up to date)`, or why it cannot be reached. */
+  /** The release the host holds staged, if any. */
+  readonly staged: { readonly id: string; readonly version: string; readonly sha256: string } | null;
+  /**
+   * What will happen: `update`, `activate (staged)` (no transfer), `stage`, `skip (up to
+   * date)`, `skip (already staged)`, or why it cannot be reached.
+   */
   readonly action: string;
   readonly error: { readonly code: string; readonly message: string } | null;
 }
@@ -38,6 +43,7 @@ export async function planRollout(options: {
   readonly release: PackedRelease | null;
   readonly self: PackedRelease | null;
   readonly force: boolean;
+  readonly stageOnly?: boolean;
   readonly policy: RolloutPolicy;
 }): Promise<RolloutPlan> {
   const { release, self } = options;
@@ -58,7 +64,10 @@ export async function planRollout(options: {
             ? { id: health.active.id, version: health.active.version, sha256: health.active.sha256 }
             : null,
           updaterVersion: health.version,
-          action: upToDate && !options.force ? 'skip (up to date)' : 'update',
+          staged: health.staged
+            ? { id: health.staged.id, version: health.staged.version, sha256: health.staged.sha256 }
+            : null,
+          action: plannedAction(options, upToDate, release !== null && health.staged?.sha256 === release.sha256),
           error: null,
         };
       } catch (err) {
@@ -73,6 +82,7 @@ export async function planRollout(options: {
           upToDate: false,
           active: null,
           updaterVersion: null,
+          staged: null,
           action: 'fail (unreachable)',
           error,
         };
@@ -85,4 +95,10 @@ export async function planRollout(options: {
     policy: options.policy,
     hosts,
   };
+}
+
+function plannedAction(options: { force: boolean; stageOnly?: boolean }, upToDate: boolean, staged: boolean): string {
+  if (upToDate && !options.force) return 'skip (up to date)';
+  if (options.stageOnly) return staged && !options.force ? 'skip (already staged)' : 'stage';
+  return staged && !options.force ? 'activate (staged)' : 'update';
 }

@@ -29,6 +29,8 @@ export interface RolloutOptions {
   /** The updater release to push after the application (update `--include-self`). */
   readonly self?: PackedRelease | null;
   readonly force?: boolean;
+  /** Stage the release on each host instead of updating (`swarm update --stage-only`). */
+  readonly stageOnly?: boolean;
   readonly policy: RolloutPolicy;
   /** Stop starting new hosts (the first Ctrl-C). */
   readonly stop?: AbortSignal;
@@ -95,7 +97,14 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutResult
   const releaseRef = release ? { name: release.name, version: release.version, sha256: release.sha256 } : null;
   const top = release ? rolloutRelease(release) : null;
   const operationId = registry.startOperation({
-    kind: options.kind === 'rollback' ? 'rollback' : options.release ? 'update' : 'update-self',
+    kind:
+      options.kind === 'rollback'
+        ? 'rollback'
+        : options.stageOnly
+          ? 'stage'
+          : options.release
+            ? 'update'
+            : 'update-self',
     release: releaseRef,
     options: {
       ...policy,
@@ -123,6 +132,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutResult
             release: options.release ?? null,
             self: options.self ?? null,
             force: options.force ?? false,
+            stageOnly: options.stageOnly ?? false,
           });
     record(result);
     return { ...result, failed: isFailure(result.outcome, options.kind) };
