@@ -19,7 +19,7 @@ interface Plan {
 
 describe('swarm update --stage-only, then swarm update: a switch without a transfer', () => {
   let fleet: Fleet;
-  const trees = { v1: '', v2: '', broken: '' };
+  const trees = { v1: '', v2: '', broken: '', v4: '' };
 
   before(async () => {
     fleet = await Fleet.create({ name: 'stage', hosts: HOSTS });
@@ -27,6 +27,7 @@ describe('swarm update --stage-only, then swarm update: a switch without a trans
     trees.v1 = await agentRelease(t('v1'), '1.0.0');
     trees.v2 = await agentRelease(t('v2'), '2.0.0');
     trees.broken = await agentRelease(t('broken'), '3.0.0', { unhealthy: true });
+    trees.v4 = await agentRelease(t('v4'), '4.0.0');
     const first = await fleet.swarmJson<RolloutJson>(['update', '--all', '--tree', trees.v1]);
     assert.equal(first.code, 0, first.stderr);
   });
@@ -98,5 +99,52 @@ describe('swarm update --stage-only, then swarm update: a switch without a trans
     assert.equal(s1.staged, null, 'a release that failed on the host is no longer staged there');
     assert.notEqual(await fleet.agentPid('s1'), canaryPid);
     assert.equal((await fleet.health('s2')).staged?.version, '3.0.0', 'a skipped host keeps its stage');
+  });
+
+  it('swarm activate: the latest stage-only rollout, a switch on every host without a transfer; again: up_to_date', async () => {
+    // s1 no longer holds the broken release staged (it failed there): nothing to activate.
+    const refused = await fleet.swarmJson<RolloutJson>(['activate', '--host', 's1']);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.json.results[0]!.outcome, 'failed');
+    assert.equal(refused.json.results[0]!.error?.code, 'SWARM_ERR_NOTHING_STAGED');
+
+    const staged = await fleet.swarmJson<RolloutJson>(['update', '--all', '--tree', trees.v4, '--stage-only']);
+    assert.deepEqual(outcomes(staged.json), each('staged'));
+    const plan = await fleet.swarmJson<Plan>(['activate', '--all', '--dry-run']);
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.deepEqual(
+      plan.json.hosts.map((h) => h.action),
+      HOSTS.map(() => 'activate'),
+    );
+    const activated = await fleet.swarmJson<RolloutJson>(['activate', '--all']);
+    assert.equal(activated.code, 0, activated.stderr);
+    assert.deepEqual(outcomes(activated.json), each('updated'));
+    assert.equal(activated.json.release?.version, '4.0.0');
+    for (const host of HOSTS) {
+      const health = await fleet.health(host);
+      assert.equal(health.active?.version, '4.0.0');
+      assert.equal(health.lastUpdate?.kind, 'activate');
+    }
+    const again = await fleet.swarmJson<RolloutJson>(['activate', '--all', '--sha256', activated.json.release!.sha256]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(outcomes(again.json), each('up_to_date'));
+    const history = await fleet.swarmJson<OperationJson[]>(['history', '--limit', '2']);
+    assert.deepEqual(
+      history.json.map((o) => o.kind),
+      ['activate', 'activate'],
+    );
+  });
+
+  it('swarm activate refuses a malformed digest (2) and one no rollout staged (1), contacting no host', async () => {
+    const before = await Promise.all(HOSTS.map((h) => fleet.journal(h)));
+    const bad = await fleet.swarm(['activate', '--all', '--sha256', 'abc']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /SWARM_ERR_USAGE_INVALID: --sha256 takes 64 hex digits/);
+    const unknown = await fleet.swarm(['activate', '--all', '--sha256', 'e'.repeat(64)]);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /SWARM_ERR_NOTHING_STAGED/);
+    const both = await fleet.swarm(['activate', '--all', '--sha256', 'e'.repeat(64), '--tree', trees.v4]);
+    assert.equal(both.code, 2);
+    assert.deepEqual(await Promise.all(HOSTS.map((h) => fleet.journal(h))), before, 'no host was touched');
   });
 });

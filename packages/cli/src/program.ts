@@ -48,6 +48,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'status', load: async () => (await import('./commands/status.js')).registerStatus },
   { name: 'pack', load: async () => (await import('./commands/pack.js')).registerPack },
   { name: 'update', load: async () => (await import('./commands/update.js')).registerUpdate },
+  { name: 'activate', load: async () => (await import('./commands/activate.js')).registerActivate },
   { name: 'rollback', load: async () => (await import('./commands/rollback.js')).registerRollback },
   { name: 'releases', load: async () => (await import('./commands/releases.js')).registerReleases },
   { name: 'history', load: async () => (await import('./commands/history.js')).registerHistory },

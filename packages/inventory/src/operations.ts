@@ -2,7 +2,7 @@ import { hostname, userInfo } from 'node:os';
 import type { Connection } from './connection.js';
 
 /** What an operation does to its hosts. */
-export type OperationKind = 'update' | 'rollback' | 'update-self' | 'stage';
+export type OperationKind = 'update' | 'rollback' | 'update-self' | 'stage' | 'activate';
 
 /** Lifecycle of an operation: `running` until finished, `interrupted` when cut short (Ctrl-C). */
 export type OperationStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';

@@ -91,6 +91,55 @@ export async function updateHost(ctx: HostContext, options: UpdateHostOptions): 
 }
 
 /**
+ * `swarm activate` on one host: `up_to_date` when it runs the digest, `failed` with
+ * SWARM_ERR_NOTHING_STAGED when it does not hold it staged, else POST /activate — the flip,
+ * restart and probe of the staged release, rolled back by the updater when the probe fails.
+ */
+export async function activateHost(
+  ctx: HostContext,
+  release: { readonly name: string; readonly version: string; readonly sha256: string },
+): Promise<HostResult> {
+  const started = Date.now();
+  const result = (outcome: Outcome, active: Release | null, error: SwarmError | null): HostResult => ({
+    host: ctx.target.host,
+    outcome,
+    release: active,
+    durationMs: Date.now() - started,
+    error: error ? { code: error.code, message: error.message } : null,
+  });
+  let health: UpdaterHealth;
+  try {
+    ctx.onPhase('checking');
+    health = await ctx.client.health(ctx.target, { signal: ctx.signal });
+  } catch (err) {
+    return result('failed', null, asSwarmError(err));
+  }
+  if (health.active?.sha256 === release.sha256) return result('up_to_date', health.active, null);
+  if (health.staged?.sha256 !== release.sha256) {
+    const what = health.staged
+      ? `${health.staged.name} ${health.staged.version} is staged there`
+      : 'nothing is staged there';
+    return result(
+      'failed',
+      health.active,
+      swarmError(
+        'SWARM_ERR_NOTHING_STAGED',
+        `host ${ctx.target.host} does not hold ${release.name} ${release.version} staged (${what}): stage it with swarm update --stage-only`,
+      ),
+    );
+  }
+  try {
+    ctx.onPhase('applying');
+    const body = await ctx.client.activate(ctx.target, release.sha256, { signal: ctx.signal });
+    return result('updated', body.active ?? body.release ?? null, null);
+  } catch (err) {
+    const error = asSwarmError(err);
+    const outcome = error.code === 'SWARM_ERR_RELEASE_PROBE_FAILED' ? 'rolled_back' : 'failed';
+    return result(outcome, releaseIn(error.details.active) ?? health.active, error);
+  }
+}
+
+/**
  * `swarm update --stage-only` on one host: `up_to_date` when it runs the release, `staged`
  * when it holds it staged already (nothing sent) or once POST /stage answers; a failed stage
  * is `failed` (nothing was activated, so nothing was rolled back).

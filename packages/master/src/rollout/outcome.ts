@@ -32,7 +32,7 @@ export type RolloutEvent =
   | { readonly type: 'done'; readonly result: HostResult };
 
 /** True when an outcome counts against the failure budget and makes the exit code 1. */
-export function isFailure(outcome: Outcome, kind: 'update' | 'rollback'): boolean {
+export function isFailure(outcome: Outcome, kind: 'update' | 'rollback' | 'activate'): boolean {
   if (outcome === 'failed' || outcome === 'skipped') return true;
-  return kind === 'update' && outcome === 'rolled_back';
+  return kind !== 'rollback' && outcome === 'rolled_back';
 }

@@ -27,7 +27,8 @@ export interface PlannedHost {
 
 /** What `swarm update --dry-run` prints. */
 export interface RolloutPlan {
-  readonly release: (RolloutRelease & { readonly size: number }) | null;
+  /** `size` is null for `swarm activate`, which sends no bytes. */
+  readonly release: (RolloutRelease & { readonly size: number | null }) | null;
   readonly self: { readonly version: string; readonly sha256: string } | null;
   readonly policy: RolloutPolicy;
   readonly hosts: PlannedHost[];
@@ -40,10 +41,12 @@ export interface RolloutPlan {
 export async function planRollout(options: {
   readonly hosts: readonly HostRecord[];
   readonly client: UpdaterClient;
-  readonly release: PackedRelease | null;
+  readonly release: (Pick<PackedRelease, 'name' | 'version' | 'sha256'> & { readonly size?: number }) | null;
   readonly self: PackedRelease | null;
   readonly force: boolean;
   readonly stageOnly?: boolean;
+  /** `swarm activate`: hosts must hold the release staged. */
+  readonly activate?: boolean;
   readonly policy: RolloutPolicy;
 }): Promise<RolloutPlan> {
   const { release, self } = options;
@@ -90,15 +93,20 @@ export async function planRollout(options: {
     }),
   );
   return {
-    release: release ? { ...rolloutRelease(release), size: release.size } : null,
+    release: release ? { ...rolloutRelease(release), size: release.size ?? null } : null,
     self: self ? { version: self.version, sha256: self.sha256 } : null,
     policy: options.policy,
     hosts,
   };
 }
 
-function plannedAction(options: { force: boolean; stageOnly?: boolean }, upToDate: boolean, staged: boolean): string {
+function plannedAction(
+  options: { force: boolean; stageOnly?: boolean; activate?: boolean },
+  upToDate: boolean,
+  staged: boolean,
+): string {
   if (upToDate && !options.force) return 'skip (up to date)';
+  if (options.activate) return staged ? 'activate' : 'fail (not staged)';
   if (options.stageOnly) return staged && !options.force ? 'skip (already staged)' : 'stage';
   return staged && !options.force ? 'activate (staged)' : 'update';
 }

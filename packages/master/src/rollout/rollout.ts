@@ -2,7 +2,7 @@ import { releaseId } from '@swarm/bundle';
 import type { UpdaterClient, UpdaterTarget } from '@swarm/updater-client';
 import type { HostRecord, Registry } from '@swarm/inventory';
 import { isFailure, type HostResult, type ReleaseRef, type RolloutEvent } from './outcome.js';
-import { rollbackHost, updateHost, type HostContext, type PackedRelease } from './host-steps.js';
+import { activateHost, rollbackHost, updateHost, type HostContext, type PackedRelease } from './host-steps.js';
 import { schedule } from './schedule.js';
 
 /** Scheduling knobs of a rollout (wiki/reference/cli.md, guarantees.md#defaults-and-limits for the defaults). */
@@ -19,7 +19,7 @@ export const DEFAULT_POLICY: RolloutPolicy = { concurrency: 4, canary: 1, maxFai
 
 /** Options of {@link runRollout}. */
 export interface RolloutOptions {
-  readonly kind: 'update' | 'rollback';
+  readonly kind: 'update' | 'rollback' | 'activate';
   /** Target hosts, in rollout order. */
   readonly hosts: readonly HostRecord[];
   readonly registry: Registry;
@@ -29,6 +29,8 @@ export interface RolloutOptions {
   /** The updater release to push after the application (update `--include-self`). */
   readonly self?: PackedRelease | null;
   readonly force?: boolean;
+  /** activate: the staged release to activate (its digest; name and version for the record). */
+  readonly activate?: { readonly name: string; readonly version: string; readonly sha256: string };
   /** Stage the release on each host instead of updating (`swarm update --stage-only`). */
   readonly stageOnly?: boolean;
   readonly policy: RolloutPolicy;
@@ -93,18 +95,20 @@ export function targetOf(host: HostRecord): UpdaterTarget {
  */
 export async function runRollout(options: RolloutOptions): Promise<RolloutResult> {
   const { registry, policy } = options;
-  const release = options.release ?? options.self ?? null;
+  const release = options.release ?? options.self ?? options.activate ?? null;
   const releaseRef = release ? { name: release.name, version: release.version, sha256: release.sha256 } : null;
   const top = release ? rolloutRelease(release) : null;
   const operationId = registry.startOperation({
     kind:
       options.kind === 'rollback'
         ? 'rollback'
-        : options.stageOnly
-          ? 'stage'
-          : options.release
-            ? 'update'
-            : 'update-self',
+        : options.kind === 'activate'
+          ? 'activate'
+          : options.stageOnly
+            ? 'stage'
+            : options.release
+              ? 'update'
+              : 'update-self',
     release: releaseRef,
     options: {
       ...policy,
@@ -123,17 +127,20 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutResult
       target: targetOf(host),
       signal: abort,
       onPhase: (phase) => emit({ type: 'phase', host: host.name, phase }),
-      onProgress: (bytesSent) => emit({ type: 'progress', host: host.name, bytesSent, totalBytes: release?.size ?? 0 }),
+      onProgress: (bytesSent) =>
+        emit({ type: 'progress', host: host.name, bytesSent, totalBytes: options.release?.size ?? 0 }),
     };
     const result =
       options.kind === 'rollback'
         ? await rollbackHost(ctx)
-        : await updateHost(ctx, {
-            release: options.release ?? null,
-            self: options.self ?? null,
-            force: options.force ?? false,
-            stageOnly: options.stageOnly ?? false,
-          });
+        : options.kind === 'activate' && options.activate
+          ? await activateHost(ctx, options.activate)
+          : await updateHost(ctx, {
+              release: options.release ?? null,
+              self: options.self ?? null,
+              force: options.force ?? false,
+              stageOnly: options.stageOnly ?? false,
+            });
     record(result);
     return { ...result, failed: isFailure(result.outcome, options.kind) };
   });
