@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm run demo`: a real local fleet on loopback, driven by the same commands a user types.
 // A master home, three enrolled hosts, three updaters (each a supervisor + updater process
-// pair, with the reference agent), then: roll out agent v1, v2, a broken v3 that the canary
-// rolls back and the failure budget stops, and the fleet table. Every step says what it
+// pair, with the reference agent), then: roll out agent v1, stage v2 everywhere and activate
+// it (no second transfer), a broken v3 that the canary rolls back and the failure budget
+// stops, and the fleet table. Every step says what it
 // proves and checks it; the exit code is 0 only if everything behaved as expected.
 // Every process it started is stopped on exit, on failure and on Ctrl-C.
 // Usage: npm run demo [-- --keep]   (--keep leaves the fleet running and says how to reach it)
@@ -206,9 +207,23 @@ async function main() {
   );
   proof(`v1 on every host: ${JSON.stringify(outcomes(v1.json))}`);
 
-  step('swarm update --all: agent v2 (canary first, then the rest)');
-  const v2 = swarmJson(['update', '--all', '--tree', releaseTree('2.0.0')]);
-  expect(v2.code === 0, `v2 rollout exited ${v2.code}:\n${v2.stderr}`);
+  step('swarm update --all --stage-only: agent v2 transferred, verified and installed everywhere, nothing switched');
+  const staged = swarmJson(['update', '--all', '--tree', releaseTree('2.0.0'), '--stage-only']);
+  expect(staged.code === 0, `the v2 stage exited ${staged.code}:\n${staged.stderr}`);
+  expect(
+    Object.values(outcomes(staged.json)).every((o) => o === 'staged'),
+    `v2 stage outcomes: ${JSON.stringify(outcomes(staged.json))}`,
+  );
+  const waiting = swarmJson(['status']).json;
+  expect(
+    waiting.every((s) => s.active?.version === '1.0.0' && s.staged?.version === '2.0.0' && s.agent?.healthy),
+    `fleet state after the stage: ${JSON.stringify(waiting)}`,
+  );
+  proof('v2 staged on every host; every host still runs v1, its agent untouched');
+
+  step('swarm activate --all: the switch, canary first, then the rest — nothing transferred');
+  const v2 = swarmJson(['activate', '--all']);
+  expect(v2.code === 0, `the v2 activation exited ${v2.code}:\n${v2.stderr}`);
   expect(
     Object.values(outcomes(v2.json)).every((o) => o === 'updated'),
     `v2 outcomes: ${JSON.stringify(outcomes(v2.json))}`,

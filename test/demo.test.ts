@@ -61,6 +61,7 @@ describe('npm run demo', { timeout: 300_000 }, () => {
     const { code, out, work } = await runDemo();
     assert.equal(code, 0, out);
     assert.match(out, /v1 on every host/);
+    assert.match(out, /v2 staged on every host; every host still runs v1/);
     assert.match(out, /v2 on every host/);
     assert.match(out, /the canary h1 failed its probe and rolled back by itself/);
     assert.match(out, /HOST\s+REACHABLE\s+UPDATER/);
