@@ -462,6 +462,24 @@ export const catalogue = {
     remedy:
       'Fix what failed on the hosts before it, then run the rollout again; hosts already updated are reported up to date.',
   },
+  SWARM_ERR_GATE_REFUSED: {
+    status: 409,
+    exit: 1,
+    message: 'the --before-host gate refused the host',
+    remedy: 'The gate command exited with a status other than 0 (go) or 75 (not now): read its output above, fix the host or the gate, and run the rollout again.',
+  },
+  SWARM_ERR_GATE_TIMEOUT: {
+    status: 409,
+    exit: 1,
+    message: 'the --before-host gate kept saying "not now" (exit 75) past --gate-timeout',
+    remedy: 'The host was not touched. Run the rollout again when the gate lets it go, or raise --gate-timeout.',
+  },
+  SWARM_ERR_HOOK_FAILED: {
+    status: 409,
+    exit: 1,
+    message: 'the --after-host hook failed after the host was updated',
+    remedy: 'The release stays active on the host: read the output of the hook above, finish by hand what it should have done (e.g. put the host back in the load balancer), and fix the hook.',
+  },
   SWARM_ERR_ROLLOUT_INTERRUPTED: {
     status: 499,
     exit: 1,

@@ -10,12 +10,13 @@ import {
   type RolloutPlan,
 } from '@swarm/master';
 import { createUpdaterClient } from '@swarm/updater-client';
+import { addGateOptions, withGates, type GateFlags } from '../options/gate-options.js';
 import { addTargetOptions, parseCount, selectTargets } from '../options/rollout-options.js';
 import { formatTable } from '../output/table.js';
 import type { RegisterCommand } from '../program.js';
 import { runLive } from '../rollout-output/run-live.js';
 
-interface ActivateOptions {
+interface ActivateOptions extends GateFlags {
   all: boolean;
   host?: string[];
   sha256?: string;
@@ -47,7 +48,7 @@ export const registerActivate: RegisterCommand = (program, ctx, exit) => {
         'option it activates the release of the most recent `swarm update --stage-only` rollout. A host that\n' +
         'does not hold it staged is failed with SWARM_ERR_NOTHING_STAGED; a host already running it is up_to_date.',
     );
-  addTargetOptions(command)
+  addGateOptions(addTargetOptions(command))
     .option('--sha256 <hex>', 'the staged release to activate, by digest')
     .option('--tree <dir>', 'the staged release to activate, as the tree it was packed from')
     .option('--tarball <file>', 'the staged release to activate, as its tarball')
@@ -120,7 +121,15 @@ Exit codes: 0 every host updated or up to date; 1 a host failed, rolled back or 
           await runLive(
             ctx,
             exit,
-            { kind: 'activate', hosts, registry: home.registry, client, activate: release, policy },
+            {
+              kind: 'activate',
+              hosts,
+              registry: home.registry,
+              client,
+              activate: release,
+              policy,
+              ...withGates(opts, ctx),
+            },
             opts.json,
           );
         } finally {

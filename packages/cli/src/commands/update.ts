@@ -9,13 +9,14 @@ import {
   type PreparedRelease,
   type RolloutPlan,
 } from '@swarm/master';
+import { addGateOptions, withGates, type GateFlags } from '../options/gate-options.js';
 import { addTargetOptions, parseCount, selectTargets } from '../options/rollout-options.js';
 import { formatTable } from '../output/table.js';
 import type { RegisterCommand } from '../program.js';
 import { runLive } from '../rollout-output/run-live.js';
 import { selfReleaseTree } from '../self/self-release.js';
 
-interface UpdateOptions {
+interface UpdateOptions extends GateFlags {
   all: boolean;
   host?: string[];
   tree?: string;
@@ -42,7 +43,7 @@ export const registerUpdate: RegisterCommand = (program, ctx, exit) => {
         'started (the rest are `skipped`). Hosts already on the digest are `up_to_date` unless --force.\n' +
         'First Ctrl-C: start no new host; second Ctrl-C: abort the hosts in flight too.',
     );
-  addTargetOptions(command)
+  addGateOptions(addTargetOptions(command))
     .option('--tree <dir>', 'release tree to pack once for the whole rollout (default: the current directory)')
     .option('--tarball <file>', 'a release tarball packed before (e.g. by swarm pack)')
     .option('--include-self', "also upgrade each host's updater to this master's version, after the application", false)
@@ -147,6 +148,7 @@ Exit codes: 0 every host updated (staged, with --stage-only) or up to date; 1 a 
               force: opts.force,
               stageOnly: opts.stageOnly,
               policy,
+              ...withGates(opts, ctx),
             },
             opts.json,
           );

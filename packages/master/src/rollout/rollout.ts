@@ -3,6 +3,7 @@ import type { UpdaterClient, UpdaterTarget } from '@swarm/updater-client';
 import type { HostRecord, Registry } from '@swarm/inventory';
 import { isFailure, type HostResult, type ReleaseRef, type RolloutEvent } from './outcome.js';
 import { activateHost, rollbackHost, updateHost, type HostContext, type PackedRelease } from './host-steps.js';
+import { passGate, runAfterHook, type HostGates } from './host-gates.js';
 import { schedule } from './schedule.js';
 
 /** Scheduling knobs of a rollout (wiki/reference/cli.md, guarantees.md#defaults-and-limits for the defaults). */
@@ -34,6 +35,8 @@ export interface RolloutOptions {
   /** Stage the release on each host instead of updating (`swarm update --stage-only`). */
   readonly stageOnly?: boolean;
   readonly policy: RolloutPolicy;
+  /** update and activate: the `--before-host` gate and `--after-host` hook around each host. */
+  readonly gates?: HostGates;
   /** Stop starting new hosts (the first Ctrl-C). */
   readonly stop?: AbortSignal;
   /** Abort calls in flight too (the second Ctrl-C). */
@@ -130,7 +133,31 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutResult
       onProgress: (bytesSent) =>
         emit({ type: 'progress', host: host.name, bytesSent, totalBytes: options.release?.size ?? 0 }),
     };
-    const result =
+    const env = {
+      SWARM_HOST: host.name,
+      SWARM_HOST_ADDRESS: host.address,
+      SWARM_RELEASE_NAME: release?.name ?? '',
+      SWARM_RELEASE_VERSION: release?.version ?? '',
+      SWARM_RELEASE_SHA256: release?.sha256 ?? '',
+      SWARM_ROLLOUT_ID: String(operationId),
+    };
+    const gates = options.kind === 'rollback' ? undefined : options.gates;
+    const gateStarted = Date.now();
+    const refused = gates ? await passGate(gates, env, host.name, abort) : null;
+    if (refused) {
+      // "Not now" for too long (or Ctrl-C while waiting): the host was never touched. A refusal counts as a failure.
+      const counts = refused.code === 'SWARM_ERR_GATE_REFUSED';
+      const result: HostResult = {
+        host: host.name,
+        outcome: counts ? 'failed' : 'skipped',
+        release: null,
+        durationMs: Date.now() - gateStarted,
+        error: { code: refused.code, message: refused.message },
+      };
+      record(result);
+      return { ...result, failed: counts };
+    }
+    let result =
       options.kind === 'rollback'
         ? await rollbackHost(ctx)
         : options.kind === 'activate' && options.activate
@@ -141,6 +168,13 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutResult
               force: options.force ?? false,
               stageOnly: options.stageOnly ?? false,
             });
+    // The hook pairs with the gate (drain, then undrain): it runs for every host that ends in
+    // a good state, touched or not; a host that failed or rolled back is left for the operator.
+    if (gates && (result.outcome === 'updated' || result.outcome === 'staged' || result.outcome === 'up_to_date')) {
+      const hookFailed = await runAfterHook(gates, env, host.name, abort);
+      if (hookFailed)
+        result = { ...result, outcome: 'failed', error: { code: hookFailed.code, message: hookFailed.message } };
+    }
     record(result);
     return { ...result, failed: isFailure(result.outcome, options.kind) };
   });
