@@ -134,4 +134,46 @@ describe('swarm update --before-host / --after-host', () => {
     assert.equal(res.code, 2);
     assert.match(res.stderr, /--gate-retry must be a positive duration/);
   });
+
+  it('--window: a window that opens within a minute — no host starts before it opens; --dry-run says when', async () => {
+    const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+    // The first minute boundary at least 5 s away, and a window of ten minutes from there.
+    const opening = new Date(Math.ceil((Date.now() + 5_000) / 60_000) * 60_000);
+    const spec = `* ${hhmm(opening)}-${hhmm(new Date(opening.getTime() + 10 * 60_000))} UTC`;
+    const plan = await fleet.swarm([
+      'update',
+      '--host',
+      'g1',
+      '--tree',
+      trees['3.0.0']!,
+      '--window',
+      spec,
+      '--dry-run',
+    ]);
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.match(plan.stdout, new RegExp(`maintenance window: closed; the next opens at ${opening.toISOString()}`));
+    const res = await fleet.swarmJson<RolloutJson>([
+      'update',
+      '--host',
+      'g1',
+      '--tree',
+      trees['3.0.0']!,
+      '--window',
+      spec,
+    ]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(outcomes(res.json), { g1: 'updated' });
+    assert.match(res.stderr, new RegExp(`the next opens at ${opening.toISOString()}; waiting`));
+    const last = (await fleet.health('g1')).lastUpdate!;
+    assert.ok(
+      new Date(last.startedAt).getTime() >= opening.getTime(),
+      `the update started at ${last.startedAt}, before the window opened at ${opening.toISOString()}`,
+    );
+  });
+
+  it('a malformed --window is a usage error (exit 2) naming the problem, before any host is contacted', async () => {
+    const res = await fleet.swarm(['activate', '--all', '--window', 'mon-fri 01:00-05:00 Mars/Olympus']);
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /"Mars\/Olympus" is not an IANA time zone/);
+  });
 });

@@ -43,5 +43,6 @@ export {
   type RolloutResult,
 } from './rollout/rollout.js';
 export { GATE_NOT_NOW, DEFAULT_GATE_RETRY_MS, DEFAULT_GATE_TIMEOUT_MS, type HostGates } from './rollout/host-gates.js';
+export { parseWindow, nextOpening, isInside, type MaintenanceWindow } from './rollout/maintenance-window.js';
 export { planRollout, type PlannedHost, type RolloutPlan } from './rollout/plan.js';
 export { prepareRelease, sha256File, type ReleaseSource, type PreparedRelease } from './rollout/release-source.js';

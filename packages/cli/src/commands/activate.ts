@@ -112,6 +112,7 @@ Exit codes: 0 every host updated or up to date; 1 a host failed, rolled back or 
               force: false,
               activate: true,
               policy,
+              ...(opts.window ? { windows: opts.window } : {}),
             });
             if (opts.json) ctx.printJson(plan);
             else ctx.print(planTable(plan));
@@ -166,9 +167,15 @@ function planTable(plan: RolloutPlan): string {
     ? `activate ${plan.release.name} ${plan.release.version} sha256 ${plan.release.sha256}`
     : '';
   const policy = `\ncanary ${plan.policy.canary}, concurrency ${plan.policy.concurrency}, max failures ${plan.policy.maxFailures}\n`;
+  const window = plan.window
+    ? plan.window.open
+      ? 'maintenance window: open now\n'
+      : `maintenance window: closed; the next opens at ${plan.window.nextOpening ?? 'no time within a week'}\n`
+    : '';
   return (
     head +
     policy +
+    window +
     formatTable(
       ['#', 'HOST', 'STAGE', 'ACTIVE', 'STAGED', 'ACTION'],
       plan.hosts.map((h) => [

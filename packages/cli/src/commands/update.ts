@@ -127,6 +127,7 @@ Exit codes: 0 every host updated (staged, with --stage-only) or up to date; 1 a 
               force: opts.force,
               stageOnly: opts.stageOnly,
               policy,
+              ...(opts.window ? { windows: opts.window } : {}),
             });
             if (opts.json) ctx.printJson(plan);
             else ctx.print(planTable(plan));
@@ -168,10 +169,16 @@ function planTable(plan: RolloutPlan): string {
     : 'no application release';
   const self = plan.self ? `\nupdater release ${plan.self.version} sha256 ${plan.self.sha256}` : '';
   const policy = `\ncanary ${plan.policy.canary}, concurrency ${plan.policy.concurrency}, max failures ${plan.policy.maxFailures}\n`;
+  const window = plan.window
+    ? plan.window.open
+      ? 'maintenance window: open now\n'
+      : `maintenance window: closed; the next opens at ${plan.window.nextOpening ?? 'no time within a week'}\n`
+    : '';
   return (
     head +
     self +
     policy +
+    window +
     formatTable(
       ['#', 'HOST', 'STAGE', 'ACTIVE', 'UPDATER', 'ACTION'],
       plan.hosts.map((h) => [

@@ -1,6 +1,12 @@
 import { Option, type Command } from 'commander';
 import { swarmError } from '@swarm/errors';
-import { DEFAULT_GATE_RETRY_MS, DEFAULT_GATE_TIMEOUT_MS, type HostGates } from '@swarm/master';
+import {
+  DEFAULT_GATE_RETRY_MS,
+  DEFAULT_GATE_TIMEOUT_MS,
+  parseWindow,
+  type HostGates,
+  type MaintenanceWindow,
+} from '@swarm/master';
 import type { CliContext } from '../context.js';
 
 const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -22,15 +28,25 @@ export function parseDuration(name: string) {
 
 /** What the gate options give. */
 export interface GateFlags {
+  window?: MaintenanceWindow[];
   beforeHost?: string;
   afterHost?: string;
   gateRetry: number;
   gateTimeout: number;
 }
 
-/** `--before-host`, `--after-host`, `--gate-retry`, `--gate-timeout`, shared by update and activate. */
+/** `--window`, `--before-host`, `--after-host`, `--gate-retry`, `--gate-timeout`, shared by update and activate. */
 export function addGateOptions(command: Command): Command {
   return command
+    .addOption(
+      new Option(
+        '--window <spec>',
+        'start hosts only inside this maintenance window: DAYS HH:MM-HH:MM [TZ], e.g. "mon-fri 01:00-05:00 Europe/Berlin" (repeatable)',
+      ).argParser((value: string, previous: MaintenanceWindow[] | undefined) => [
+        ...(previous ?? []),
+        parseWindow(value),
+      ]),
+    )
     .option(
       '--before-host <cmd>',
       'run on the master (sh -c) before each host is touched: exit 0 go, 75 not now (asked again), else the host fails',
@@ -48,9 +64,13 @@ export function addGateOptions(command: Command): Command {
     );
 }
 
-/** The `gates` of a rollout's options, their output on stderr; none without a gate or hook. */
-export function withGates(opts: GateFlags, ctx: CliContext): { gates?: HostGates } {
-  if (opts.beforeHost === undefined && opts.afterHost === undefined) return {};
+/** The windows, `gates` and notes of a rollout's options, their output on stderr. */
+export function withGates(
+  opts: GateFlags,
+  ctx: CliContext,
+): { gates?: HostGates; windows?: MaintenanceWindow[]; notes: CliContext['stderr'] } {
+  const windows = opts.window ? { windows: opts.window } : {};
+  if (opts.beforeHost === undefined && opts.afterHost === undefined) return { ...windows, notes: ctx.stderr };
   const gates: HostGates = {
     ...(opts.beforeHost !== undefined ? { beforeHost: opts.beforeHost } : {}),
     ...(opts.afterHost !== undefined ? { afterHost: opts.afterHost } : {}),
@@ -58,5 +78,5 @@ export function withGates(opts: GateFlags, ctx: CliContext): { gates?: HostGates
     timeoutMs: opts.gateTimeout,
     output: ctx.stderr,
   };
-  return { gates };
+  return { gates, ...windows, notes: ctx.stderr };
 }

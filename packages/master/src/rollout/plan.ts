@@ -2,6 +2,7 @@ import type { UpdaterClient } from '@swarm/updater-client';
 import { isSwarmError } from '@swarm/errors';
 import type { HostRecord } from '@swarm/inventory';
 import type { PackedRelease } from './host-steps.js';
+import { nextOpening, type MaintenanceWindow } from './maintenance-window.js';
 import { rolloutRelease, targetOf, type RolloutPolicy, type RolloutRelease } from './rollout.js';
 
 /** One host in a dry-run plan. */
@@ -31,6 +32,8 @@ export interface RolloutPlan {
   readonly release: (RolloutRelease & { readonly size: number | null }) | null;
   readonly self: { readonly version: string; readonly sha256: string } | null;
   readonly policy: RolloutPolicy;
+  /** With `--window`: open now, or when the next window opens (ISO 8601); null without. */
+  readonly window: { readonly open: boolean; readonly nextOpening: string | null } | null;
   readonly hosts: PlannedHost[];
 }
 
@@ -47,6 +50,7 @@ export async function planRollout(options: {
   readonly stageOnly?: boolean;
   /** `swarm activate`: hosts must hold the release staged. */
   readonly activate?: boolean;
+  readonly windows?: readonly MaintenanceWindow[];
   readonly policy: RolloutPolicy;
 }): Promise<RolloutPlan> {
   const { release, self } = options;
@@ -96,6 +100,7 @@ export async function planRollout(options: {
     release: release ? { ...rolloutRelease(release), size: release.size ?? null } : null,
     self: self ? { version: self.version, sha256: self.sha256 } : null,
     policy: options.policy,
+    window: windowPlan(options.windows ?? []),
     hosts,
   };
 }
@@ -109,4 +114,11 @@ function plannedAction(
   if (options.activate) return staged ? 'activate' : 'fail (not staged)';
   if (options.stageOnly) return staged && !options.force ? 'skip (already staged)' : 'stage';
   return staged && !options.force ? 'activate (staged)' : 'update';
+}
+
+function windowPlan(windows: readonly MaintenanceWindow[]): RolloutPlan['window'] {
+  if (windows.length === 0) return null;
+  const now = new Date();
+  const next = nextOpening(windows, now);
+  return { open: next === now, nextOpening: next === now ? now.toISOString() : (next?.toISOString() ?? null) };
 }

@@ -4,6 +4,7 @@ import type { HostRecord, Registry } from '@swarm/inventory';
 import { isFailure, type HostResult, type ReleaseRef, type RolloutEvent } from './outcome.js';
 import { activateHost, rollbackHost, updateHost, type HostContext, type PackedRelease } from './host-steps.js';
 import { passGate, runAfterHook, type HostGates } from './host-gates.js';
+import { waitForWindow, type MaintenanceWindow } from './maintenance-window.js';
 import { schedule } from './schedule.js';
 
 /** Scheduling knobs of a rollout (wiki/reference/cli.md, guarantees.md#defaults-and-limits for the defaults). */
@@ -35,6 +36,10 @@ export interface RolloutOptions {
   /** Stage the release on each host instead of updating (`swarm update --stage-only`). */
   readonly stageOnly?: boolean;
   readonly policy: RolloutPolicy;
+  /** update and activate: a host is started only inside one of these windows (none: any time). */
+  readonly windows?: readonly MaintenanceWindow[];
+  /** Where the rollout says it waits for a window (the CLI's stderr). */
+  readonly notes?: { write(chunk: string): unknown };
   /** update and activate: the `--before-host` gate and `--after-host` hook around each host. */
   readonly gates?: HostGates;
   /** Stop starting new hosts (the first Ctrl-C). */
@@ -143,6 +148,21 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutResult
     };
     const gates = options.kind === 'rollback' ? undefined : options.gates;
     const gateStarted = Date.now();
+    const windows = options.kind === 'rollback' ? [] : (options.windows ?? []);
+    if (!(await waitForWindow(windows, AbortSignal.any([options.stop ?? abort, abort]), options.notes))) {
+      const result: HostResult = {
+        host: host.name,
+        outcome: 'skipped',
+        release: null,
+        durationMs: Date.now() - gateStarted,
+        error: {
+          code: 'SWARM_ERR_ROLLOUT_INTERRUPTED',
+          message: 'not attempted: interrupted while waiting for a window',
+        },
+      };
+      record(result);
+      return { ...result, failed: false };
+    }
     const refused = gates ? await passGate(gates, env, host.name, abort) : null;
     if (refused) {
       // "Not now" for too long (or Ctrl-C while waiting): the host was never touched. A refusal counts as a failure.
