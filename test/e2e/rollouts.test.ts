@@ -108,7 +108,8 @@ describe('swarm update / status / releases / rollback / history on a real fleet 
 
     const plan = await fleet.swarmJson<Plan>(['update', '--all', '--tree', trees.v1, '--dry-run']);
     assert.equal(plan.code, 0, plan.stderr);
-    assert.deepEqual(Object.keys(plan.json).sort(), ['hosts', 'policy', 'release', 'self']);
+    assert.deepEqual(Object.keys(plan.json).sort(), ['hosts', 'policy', 'release', 'self', 'window']);
+    assert.equal(plan.json.window, null, 'no --window: no window in the plan');
     assert.equal(plan.json.release.version, '1.0.0');
     assert.equal(releaseIdOf(plan.json.release), ids.v1);
     assert.equal(plan.json.release.id, ids.v1);
@@ -381,6 +382,7 @@ interface Plan {
   readonly release: { id: string; name: string; version: string; sha256: string; size: number };
   readonly self: unknown;
   readonly policy: unknown;
+  readonly window: unknown;
   readonly hosts: {
     host: string;
     order: number;
