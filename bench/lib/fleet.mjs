@@ -135,24 +135,34 @@ export async function prepareFleet({ work, pki, sizes, first, keep, useCli, log 
   return fleet;
 }
 
-async function pushProduct(fleet, n, concurrency, tarball) {
+/**
+ * One timed CLI rollout to the first `n` hosts: `update` (the whole update), `stage`
+ * (`update --stage-only`) or `activate` (`activate --tarball`: the switch to what `stage` left).
+ */
+async function pushProduct(fleet, n, concurrency, tarball, mode = 'update') {
   const { hosts, homes, useCli } = fleet;
   const rssDir = join(fleet.work, 'rss');
   mkdirSync(rssDir, { recursive: true });
   const cpuPids = hosts.slice(0, n).map((h) => h.updater.pid);
   settleDisk();
   const cpu0 = reapedChildrenCpuSeconds() + treeCpuSeconds(cpuPids);
-  const argv = useCli.update
-    ? [SWARM_BIN, '--home', homes.get(n), 'update', '--all', '--tarball', tarball.file]
-    : [join(LIB, 'fleet-master.mjs'), '--home', homes.get(n), '--tarball', tarball.file];
+  const home = homes.get(n);
+  const argv =
+    mode === 'activate'
+      ? [SWARM_BIN, '--home', home, 'activate', '--all', '--tarball', tarball.file]
+      : useCli.update
+        ? [SWARM_BIN, '--home', home, 'update', '--all', '--tarball', tarball.file]
+        : [join(LIB, 'fleet-master.mjs'), '--home', home, '--tarball', tarball.file];
+  if (mode === 'stage') argv.push('--stage-only');
   // --canary 0: the canary is a policy (one host alone first); xargs has none.
   argv.push('--concurrency', String(concurrency), '--canary', '0', '--json');
   const r = await timedNode(argv, join(rssDir, `${++fleet.runs}.json`));
   const cpu1 = reapedChildrenCpuSeconds() + treeCpuSeconds(cpuPids);
   const result = JSON.parse(r.out);
-  const bad = result.results.filter((x) => x.outcome !== 'updated');
+  const expected = mode === 'stage' ? 'staged' : 'updated';
+  const bad = result.results.filter((x) => x.outcome !== expected);
   if (bad.length > 0 || result.results.length !== n)
-    throw new Error(`fleet update: ${JSON.stringify(bad).slice(0, 2000)}`);
+    throw new Error(`fleet ${mode}: ${JSON.stringify(bad).slice(0, 2000)}`);
   return { ms: r.ms, cpuS: cpu1 - cpu0, masterPeakRssBytes: r.rss.peakRssBytes, masterCpuS: r.rss.cpuS };
 }
 
@@ -173,7 +183,9 @@ async function pushBaseline(fleet, n, concurrency, tarball) {
 
 /**
  * For each N of `sizes` and each concurrency, `pairs` interleaved pairs (swarm update --all,
- * then curl | xargs -P), each pushing the next tarball of `packed`. Stops the fleet at the end.
+ * then curl | xargs -P), each pushing the next tarball of `packed`. On the largest fleet, each
+ * pair also stages a further tarball everywhere (untimed) and times `swarm activate --all` of
+ * it, to set against that pair's `swarm update --all`. Stops the fleet at the end.
  */
 export async function runFleet(fleet, { packed, sizes, concurrencies, pairs, log }) {
   let next = 0;
@@ -186,10 +198,21 @@ export async function runFleet(fleet, { packed, sizes, concurrencies, pairs, log
         const load = loadavg()[0];
         const a = await pushProduct(fleet, n, concurrency, tarball);
         const b = await pushBaseline(fleet, n, concurrency, tarball);
-        rows.push({ n, concurrency, pair, version: tarball.version, load, product: a, baseline: b });
+        let activate = null;
+        if (n === Math.max(...sizes) && fleet.useCli.update) {
+          const staged = packed[next++];
+          if (!staged) throw new Error('fleet: not enough release versions packed');
+          await pushProduct(fleet, n, concurrency, staged, 'stage');
+          activate = await pushProduct(fleet, n, concurrency, staged, 'activate');
+        }
+        rows.push({ n, concurrency, pair, version: tarball.version, load, product: a, baseline: b, activate });
         log(
           `fleet N=${n} c=${concurrency} pair ${pair}/${pairs}: swarm ${Math.round(a.ms)} ms, curl|xargs ${Math.round(b.ms)} ms ` +
-            `(${(a.ms / b.ms).toFixed(2)}x), master peak RSS ${Math.round(a.masterPeakRssBytes / 1048576)} MB, load ${load.toFixed(1)}`,
+            `(${(a.ms / b.ms).toFixed(2)}x), master peak RSS ${Math.round(a.masterPeakRssBytes / 1048576)} MB, ` +
+            (activate
+              ? `swarm activate ${Math.round(activate.ms)} ms (${(activate.ms / a.ms).toFixed(2)}x of update), `
+              : '') +
+            `load ${load.toFixed(1)}`,
         );
       }
     }
@@ -202,7 +225,7 @@ export async function runFleet(fleet, { packed, sizes, concurrencies, pairs, log
   };
 }
 
-/** How many release versions the fleet pushes: the first install, then one per pair. */
+/** How many release versions the fleet pushes: the first install, one per pair, one more per pair of the largest fleet (staged, then activated). */
 export function fleetVersions(sizes, concurrencies, pairs) {
-  return 1 + sizes.length * concurrencies.length * pairs;
+  return 1 + (sizes.length + 1) * concurrencies.length * pairs;
 }

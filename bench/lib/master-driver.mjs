@@ -1,10 +1,10 @@
 // The master side of single-host pushes: a long-lived process (forked, commands over IPC) that
-// runs the master's own per-host step, updateHost (GET /health, then POST /update), or
-// rollbackHost, and times it from the call to the committed answer. Long-lived so that what is
+// runs the master's own per-host step, updateHost (GET /health, then POST /update; or POST /stage),
+// activateHost (GET /health, then POST /activate) or rollbackHost, and times it from the call to the committed answer. Long-lived so that what is
 // timed is the push, not Node's start-up (the fleet runs time the whole CLI instead).
 import { readFileSync } from 'node:fs';
 import { createUpdaterClient } from '@swarm/updater-client';
-import { rollbackHost, updateHost } from '@swarm/master';
+import { activateHost, rollbackHost, updateHost } from '@swarm/master';
 
 const { files } = JSON.parse(process.env.BENCH_MASTER);
 const identity = {
@@ -22,7 +22,9 @@ process.on('message', async (m) => {
     const result =
       m.cmd === 'rollback'
         ? await rollbackHost(ctx)
-        : await updateHost(ctx, { release: m.release, self: null, force: false });
+        : m.cmd === 'activate'
+          ? await activateHost(ctx, m.release)
+          : await updateHost(ctx, { release: m.release, self: null, force: false, stageOnly: m.cmd === 'stage' });
     process.send({ id: m.id, ok: true, ms: performance.now() - began, result });
   } catch (err) {
     process.send({ id: m.id, ok: false, error: String(err?.stack ?? err) });

@@ -7,6 +7,7 @@ const MB = 1024 * 1024;
 export const TARGETS = {
   e2e: { small: 1.3, large: 1.2 },
   rollback: 1.3,
+  activate: 1.2,
   fleet30: 1.3,
   rssBytes: 120 * MB,
 };
@@ -84,6 +85,22 @@ export function singleHostRatios(single) {
       target: TARGETS.rollback,
       note: 'master-side, policy wait excluded',
     },
+    ...(pairs.every((r) => r.activate)
+      ? [
+          {
+            key: 'activate',
+            label: 'activate (staged) / flip+restart floor',
+            ...ratioSummary(
+              pairs.map((r) => r.activate.ms - (r.activate.healthyWindowMs ?? 0)),
+              f.map((x) => x.flipMs + x.restartMs),
+            ),
+            product: summary(pairs.map((r) => r.activate.ms - (r.activate.healthyWindowMs ?? 0))).median,
+            floor: summary(f.map((x) => x.flipMs + x.restartMs)).median,
+            target: TARGETS.activate,
+            note: 'master-side, policy wait excluded',
+          },
+        ]
+      : []),
     {
       key: 'cpu',
       label: 'CPU-seconds / floor CPU-seconds',
@@ -206,6 +223,16 @@ export function fleetRatios(fleet) {
       masterPeakRssBytes: summary(rows.map((r) => r.product.masterPeakRssBytes)).median,
       target,
       ok: target == null ? null : ratio.median <= target,
+      // `swarm activate --all` of a release staged ahead, against `swarm update --all`: reported, no target.
+      activate: rows.every((r) => r.activate)
+        ? {
+            ...ratioSummary(
+              rows.map((r) => r.activate.ms),
+              rows.map((r) => r.product.ms),
+            ),
+            product: summary(rows.map((r) => r.activate.ms)).median,
+          }
+        : null,
     };
   });
 }
@@ -268,6 +295,19 @@ export function renderReport(report) {
       ms(f.baseline),
       f.target == null ? '' : `≤ ${f.target}x`,
       verdict(f.ok),
+    ]);
+  }
+  for (const f of report.ratios.fleet) {
+    if (!f.activate) continue;
+    rows.push([
+      `fleet N=${f.n} c=${f.concurrency} activate / update`,
+      report.fleet.workload,
+      x(f.activate.median),
+      f.activate.count > 1 ? `${f.activate.min.toFixed(2)}–${f.activate.max.toFixed(2)}` : '',
+      ms(f.activate.product),
+      ms(f.product),
+      '',
+      '',
     ]);
   }
   for (const f of report.ratios.fleet) {

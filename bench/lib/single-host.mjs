@@ -151,6 +151,9 @@ export async function runSingleHost({
     const floorRun = await floorUpdate(packed[i]);
     const rollback = await product.rollback();
     if (before) await before.rollback();
+    // The release just rolled back from is retained: stage it again (no extraction) and time
+    // the switch alone, POST /activate — what `swarm activate` costs a host.
+    const activation = await product.activate(packed[i]);
     const row = {
       pair,
       version: packed[i].version,
@@ -158,13 +161,14 @@ export async function runSingleHost({
       product: after,
       floor: floorRun,
       rollback,
+      activate: activation,
       ...(old ? { before: old } : {}),
     };
     log(
       `${workload} ${warm ? 'warm-up' : `pair ${pair}/${pairs}`}: swarm ${Math.round(after.ms)} ms, ` +
         `floor ${Math.round(floorRun.ms)} ms (${(after.ms / floorRun.ms).toFixed(2)}x), ` +
         (old ? `swarm with bundle ${bundleBefore.rev} ${Math.round(old.ms)} ms, ` : '') +
-        `rollback ${Math.round(rollback.ms)} ms, load ${load.toFixed(1)}`,
+        `rollback ${Math.round(rollback.ms)} ms, activate ${Math.round(activation.ms)} ms, load ${load.toFixed(1)}`,
     );
     if (!warm) rows.push(row);
   }
@@ -208,6 +212,16 @@ async function productHost({ work, pki, name, keep, useCli, driver, bundleUrl })
         healthyWindowMs: op.healthyWindowMs,
         probeChecks: op.probeChecks,
       };
+    },
+    async activate(packedRelease) {
+      const staged = await driver.send({ cmd: 'stage', target, release: release(packedRelease) });
+      if (staged.result.outcome !== 'staged') throw new Error(`stage: ${JSON.stringify(staged.result)}`);
+      settleDisk();
+      const seen = updater.book.ops.size;
+      const r = await driver.send({ cmd: 'activate', target, release: release(packedRelease) });
+      if (r.result.outcome !== 'updated') throw new Error(`activate: ${JSON.stringify(r.result)}`);
+      const op = await updater.book.nextOp(seen, 'prune');
+      return { ms: r.ms, steps: op.steps, healthyWindowMs: op.healthyWindowMs };
     },
     async rollback() {
       settleDisk();

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AGENT_VERSION, AgentError, createAgentLogger, startAgent, type RunningAgent } from '../src/index.js';
+import { AgentError, type RunningAgent } from '../src/index.js';
+import { AGENT_VERSION } from '../src/version.js';
+import { createAgentLogger } from '../src/log.js';
+import { startAgent } from '../src/server.js';
 import { call, collectLogs, createPki, inFlight, writeAgentFiles, type AgentFiles, type Pki } from './fixtures.js';
 
 let pki: Pki;
@@ -111,7 +114,12 @@ describe('agent routes and mutual TLS', () => {
 
 describe('agent knobs', () => {
   it('--unhealthy: /health answers 503 { status: "unhealthy" }', async () => {
-    const agent = await startAgent({ env: files.env, listen: '127.0.0.1', flags: { unhealthy: true }, logger: createLogger() });
+    const agent = await startAgent({
+      env: files.env,
+      listen: '127.0.0.1',
+      flags: { unhealthy: true },
+      logger: createLogger(),
+    });
     try {
       const { status, body } = await call(pki, agent.port, '/health', pki.clients.master!);
       assert.equal(status, 503);
@@ -123,7 +131,12 @@ describe('agent knobs', () => {
   });
 
   it("--report-version: /health and /version report the given version instead of the release's", async () => {
-    const agent = await startAgent({ env: files.env, listen: '127.0.0.1', flags: { reportVersion: '9.9.9' }, logger: createLogger() });
+    const agent = await startAgent({
+      env: files.env,
+      listen: '127.0.0.1',
+      flags: { reportVersion: '9.9.9' },
+      logger: createLogger(),
+    });
     try {
       assert.equal((await call(pki, agent.port, '/health', pki.clients.master!)).body.version, '9.9.9');
       assert.deepEqual((await call(pki, agent.port, '/version', pki.clients.master!)).body, { version: '9.9.9' });
@@ -181,7 +194,12 @@ describe('agent stop', () => {
 
   it('cuts a request that outlives the shutdown bound', async () => {
     const logs = collectLogs();
-    const agent = await startAgent({ env: files.env, listen: '127.0.0.1', shutdownTimeoutMs: 50, logger: createLogger(logs.sink) });
+    const agent = await startAgent({
+      env: files.env,
+      listen: '127.0.0.1',
+      shutdownTimeoutMs: 50,
+      logger: createLogger(logs.sink),
+    });
     const stuck = inFlight(pki, agent.port, '/version', pki.clients.master!);
     await stuck.continued;
     // The body never comes: close() must still return, by cutting the connection.
@@ -198,20 +216,24 @@ describe('agent configuration errors', () => {
     assert.equal(err.code, 'SWARM_ERR_CONFIG_INVALID');
     assert.equal(err.exitCode, 2);
     assert.equal(err.problems.length, 4);
-    for (const name of ['SWARM_CA', 'SWARM_CERT', 'SWARM_KEY', 'SWARM_AGENT_PORT']) assert.match(err.message, new RegExp(name));
+    for (const name of ['SWARM_CA', 'SWARM_CERT', 'SWARM_KEY', 'SWARM_AGENT_PORT'])
+      assert.match(err.message, new RegExp(name));
   });
 
   it("refuses a certificate that is not an agent's, or that names another host than SWARM_HOST", async () => {
     const dir = files.dir;
     await writeFile(join(dir, 'updater.crt'), pki.clients.updaterH1!.certPem);
-    const wrongRole = await startAgent({ env: { ...files.env, SWARM_CERT: join(dir, 'updater.crt') }, logger: createLogger() }).catch(
-      (e: unknown) => e,
-    );
+    const wrongRole = await startAgent({
+      env: { ...files.env, SWARM_CERT: join(dir, 'updater.crt') },
+      logger: createLogger(),
+    }).catch((e: unknown) => e);
     assert.ok(wrongRole instanceof AgentError);
     assert.equal(wrongRole.code, 'SWARM_ERR_CONFIG_INVALID');
     assert.match(wrongRole.message, /updater certificate/);
 
-    const wrongHost = await startAgent({ env: { ...files.env, SWARM_HOST: 'h2' }, logger: createLogger() }).catch((e: unknown) => e);
+    const wrongHost = await startAgent({ env: { ...files.env, SWARM_HOST: 'h2' }, logger: createLogger() }).catch(
+      (e: unknown) => e,
+    );
     assert.ok(wrongHost instanceof AgentError);
     assert.match(wrongHost.message, /SWARM_HOST is "h2"/);
   });
@@ -219,9 +241,10 @@ describe('agent configuration errors', () => {
   it('refuses a key that does not match the certificate', async () => {
     const dir = files.dir;
     await writeFile(join(dir, 'other.key'), pki.clients.master!.keyPem, { mode: 0o600 });
-    const err = await startAgent({ env: { ...files.env, SWARM_KEY: join(dir, 'other.key') }, logger: createLogger() }).catch(
-      (e: unknown) => e,
-    );
+    const err = await startAgent({
+      env: { ...files.env, SWARM_KEY: join(dir, 'other.key') },
+      logger: createLogger(),
+    }).catch((e: unknown) => e);
     assert.ok(err instanceof AgentError);
     assert.equal(err.code, 'SWARM_ERR_CONFIG_INVALID');
   });

@@ -1,13 +1,7 @@
 // Release manifests: release.json, validated with every problem reported at once.
 export {
-  validateManifest,
   readManifest,
   releaseId,
-  MANIFEST_FILE,
-  AGENT_PORT_PLACEHOLDER,
-  RELEASE_NAME_PATTERN,
-  RELEASE_VERSION_PATTERN,
-  MAX_MANIFEST_DURATION_MS,
   type ReleaseManifest,
   type HealthCheck,
   type HealthTiming,
@@ -28,5 +22,4 @@ export { syncTree, startWriteBack, type WriteBack } from './sync-tree.js';
 
 // Packing: deterministic, reproducible release tarballs.
 export { packRelease, type PackOptions, type PackResult } from './pack-release.js';
-export { hygieneReason, type SkippedPath } from './release-tree.js';
-export { PACK_MTIME } from './deterministic-tar.js';
+export { type SkippedPath } from './release-tree.js';

@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { readManifest, releaseId, validateManifest, type ReleaseManifest } from '../src/index.js';
+import { readManifest, releaseId, type ReleaseManifest } from '../src/index.js';
+import { validateManifest } from '../src/manifest.js';
 
 const minimal = { name: 'web', version: '1.4.2', start: ['node', 'server.js'] };
 

@@ -21,7 +21,9 @@ import { after, before, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { Parser } from 'tar/parse';
 import type { ReadEntry } from 'tar/read-entry';
-import { extractRelease, hygieneReason, packRelease, PACK_MTIME, type PackResult } from '../src/index.js';
+import { extractRelease, packRelease, type PackResult } from '../src/index.js';
+import { hygieneReason } from '../src/release-tree.js';
+import { PACK_MTIME } from '../src/deterministic-tar.js';
 
 let base: string;
 let counter = 0;

@@ -13,6 +13,6 @@ export {
 } from './program.js';
 
 // Output conventions shared by commands.
-export { errorReport, type ErrorReport } from './output/error-message.js';
-export { formatTable } from './output/table.js';
-export { hostJson, type HostJson } from './output/host-json.js';
+export { type ErrorReport } from './output/error-message.js';
+
+export { type HostJson } from './output/host-json.js';

@@ -1,14 +1,11 @@
 // Opening the registry: one SQLite file, WAL, busy timeout, versioned migrations.
-export { openRegistry, DEFAULT_BUSY_TIMEOUT_MS, type Registry, type OpenRegistryOptions } from './open-registry.js';
-export { REGISTRY_FILE_MODE } from './connection.js';
-export { SCHEMA_VERSION } from './migrations.js';
+export { openRegistry, type Registry, type OpenRegistryOptions } from './open-registry.js';
 
 // Hosts and their certificate pins.
 export type { HostRecord, NewHost } from './hosts.js';
 
 // Operation history: rollouts, rollbacks and self-updates with per-host outcomes.
 export {
-  defaultActor,
   type Operation,
   type OperationKind,
   type OperationStatus,

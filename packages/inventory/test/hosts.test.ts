@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { openRegistry, REGISTRY_FILE_MODE, type NewHost, type Registry } from '../src/index.js';
+import { openRegistry, type NewHost, type Registry } from '../src/index.js';
+import { REGISTRY_FILE_MODE } from '../src/connection.js';
 
 const pin = (c: string) => c.repeat(64);
 const web1: NewHost = {

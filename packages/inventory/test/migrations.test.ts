@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { openRegistry, SCHEMA_VERSION } from '../src/index.js';
+import { openRegistry } from '../src/index.js';
+import { SCHEMA_VERSION } from '../src/migrations.js';
 
 describe('registry schema and opening', () => {
   let dir: string;

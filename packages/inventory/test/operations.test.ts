@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultActor, openRegistry, type Registry } from '../src/index.js';
+import { openRegistry, type Registry } from '../src/index.js';
+import { defaultActor } from '../src/operations.js';
 
 const release = { name: 'web', version: '1.4.2', sha256: 'f'.repeat(64) };
 

@@ -1,9 +1,9 @@
 // The master home (wiki/reference/layouts.md): where it is, creating it, opening it.
 export { resolveHome, type ResolveHomeOptions } from './home/resolve-home.js';
-export { homePaths, defaultBundleDir, type HomePaths } from './home/home-paths.js';
+export { homePaths, type HomePaths } from './home/home-paths.js';
 export { initHome, type InitHomeOptions, type InitHomeResult } from './home/init-home.js';
 export { openHome, type MasterHome, type MasterIdentity, type OpenHomeOptions } from './home/open-home.js';
-export { withHome, type HomeRef } from './home/with-home.js';
+export { type HomeRef } from './home/with-home.js';
 
 // Enrollment: issuing a host's certificates, recording its pins, handing out its bundle.
 export {
@@ -14,10 +14,9 @@ export {
   type EnrollResult,
 } from './enroll/enroll-host.js';
 export { decommissionHost, type DecommissionHostOptions, type DecommissionResult } from './enroll/decommission-host.js';
-export { assertHostAddress, assertPort } from './enroll/host-address.js';
 
 // Rollouts: canary-first scheduling within a failure budget, per-host steps, dry-run plans, history.
-export { schedule, type ScheduleOptions, type TurnResult, type NotStarted } from './rollout/schedule.js';
+export { type ScheduleOptions, type TurnResult, type NotStarted } from './rollout/schedule.js';
 export {
   isFailure,
   type Outcome,
@@ -29,6 +28,7 @@ export {
 export {
   updateHost,
   rollbackHost,
+  activateHost,
   type HostContext,
   type PackedRelease,
   type UpdateHostOptions,
@@ -42,7 +42,7 @@ export {
   type RolloutRelease,
   type RolloutResult,
 } from './rollout/rollout.js';
-export { GATE_NOT_NOW, DEFAULT_GATE_RETRY_MS, DEFAULT_GATE_TIMEOUT_MS, type HostGates } from './rollout/host-gates.js';
-export { parseWindow, nextOpening, isInside, type MaintenanceWindow } from './rollout/maintenance-window.js';
+export { DEFAULT_GATE_RETRY_MS, DEFAULT_GATE_TIMEOUT_MS, type HostGates } from './rollout/host-gates.js';
+export { parseWindow, type MaintenanceWindow } from './rollout/maintenance-window.js';
 export { planRollout, type PlannedHost, type RolloutPlan } from './rollout/plan.js';
-export { prepareRelease, sha256File, type ReleaseSource, type PreparedRelease } from './rollout/release-source.js';
+export { prepareRelease, type ReleaseSource, type PreparedRelease } from './rollout/release-source.js';

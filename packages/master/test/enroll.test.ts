@@ -6,15 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fingerprint, identityOf, readWorkerBundle } from '@swarm/pki';
-import {
-  assertHostAddress,
-  decommissionHost,
-  enrollHost,
-  homePaths,
-  initHome,
-  openHome,
-  type MasterHome,
-} from '../src/index.js';
+import { decommissionHost, enrollHost, homePaths, initHome, openHome, type MasterHome } from '../src/index.js';
+import { assertHostAddress } from '../src/enroll/host-address.js';
 
 const mode = async (path: string) => (await stat(path)).mode & 0o777;
 

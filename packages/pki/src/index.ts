@@ -1,28 +1,19 @@
 // Names: host names, the reserved `master`, trust domains.
-export {
-  HOST_NAME_PATTERN,
-  RESERVED_HOST_NAMES,
-  TRUST_DOMAIN_PATTERN,
-  DEFAULT_TRUST_DOMAIN,
-  assertHostName,
-  assertTrustDomain,
-} from './names.js';
+export { DEFAULT_TRUST_DOMAIN, assertHostName, assertTrustDomain } from './names.js';
 
 // Identities: SPIFFE IDs in the one URI SAN of each certificate (never the CN).
-export { spiffeId, parseSpiffeId, type Role, type Identity } from './spiffe.js';
-export { identityOf, identityOfPeer, uriSans, parseCertificate } from './identity.js';
+export { parseSpiffeId, type Role, type Identity } from './spiffe.js';
+export { identityOf, identityOfPeer, parseCertificate } from './identity.js';
 
 // Issuing: the CA and leaf certificates for the three roles (node-forge lives here only).
 export {
   createCa,
   issueCertificate,
-  CA_VALIDITY_DAYS,
-  LEAF_VALIDITY_DAYS,
   type CertifiedKey,
   type CreateCaOptions,
   type IssueOptions,
 } from './certificates.js';
-export { generateRsaKeyPair, RSA_BITS, type KeyPairPem } from './keys.js';
+export { generateRsaKeyPair, type KeyPairPem } from './keys.js';
 
 // Pins: SHA-256 fingerprints of certificate DER.
 export { fingerprint, normalizeFingerprint } from './fingerprint.js';

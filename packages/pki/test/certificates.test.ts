@@ -4,18 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  CA_VALIDITY_DAYS,
-  LEAF_VALIDITY_DAYS,
-  RSA_BITS,
-  createCa,
-  fingerprint,
-  issueCertificate,
-  normalizeFingerprint,
-  spiffeId,
-  uriSans,
-  type CertifiedKey,
-} from '../src/index.js';
+import { createCa, fingerprint, issueCertificate, normalizeFingerprint, type CertifiedKey } from '../src/index.js';
+import { CA_VALIDITY_DAYS, LEAF_VALIDITY_DAYS } from '../src/certificates.js';
+import { RSA_BITS } from '../src/keys.js';
+import { spiffeId } from '../src/spiffe.js';
+import { uriSans } from '../src/identity.js';
 import { openssl, opensslText, opensslVerify } from './fixtures/openssl.js';
 
 const TD = 'fleet.test';

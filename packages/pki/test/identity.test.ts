@@ -11,9 +11,9 @@ import {
   issueCertificate,
   parseCertificate,
   parseSpiffeId,
-  uriSans,
   type CertifiedKey,
 } from '../src/index.js';
+import { uriSans } from '../src/identity.js';
 import { opensslIssue } from './fixtures/openssl.js';
 
 const TD = 'fleet.test';

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_TRUST_DOMAIN, HOST_NAME_PATTERN, assertHostName, assertTrustDomain } from '../src/index.js';
+import { DEFAULT_TRUST_DOMAIN, assertHostName, assertTrustDomain } from '../src/index.js';
+import { HOST_NAME_PATTERN } from '../src/names.js';
 
 describe('host names and trust domains', () => {
   it('accepts DNS-label shaped lowercase names up to 63 characters', () => {

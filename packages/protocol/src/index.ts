@@ -1,7 +1,7 @@
 // The wire contract of the updater (wiki/reference/updater-api.md): HTTP bodies, the
 // supervisor ↔ updater IPC messages, and the validators that check them. No dependencies:
 // the updater, its client, the supervisor and the CLI all build on it.
-export { isRelease, parseReleaseList, type Release, type RetainedRelease, type ReleaseList } from './release.js';
+export { parseReleaseList, type Release, type RetainedRelease, type ReleaseList } from './release.js';
 export {
   type OperationKind,
   type OperationOutcome,
@@ -22,7 +22,6 @@ export {
   type ActivateRequest,
 } from './operation-result.js';
 export {
-  isSelfUpdateRecord,
   SELF_UPDATE_RECORD_ENV,
   encodeSelfUpdateRecord,
   decodeSelfUpdateRecord,
@@ -30,9 +29,6 @@ export {
   type SwitchRecord,
 } from './self-update-record.js';
 export {
-  SELF_UPDATE_REQUEST,
-  SELF_UPDATE_RECORD,
-  START_FAILED,
   selfUpdateRequest,
   selfUpdateRecordMessage,
   startFailureReport,

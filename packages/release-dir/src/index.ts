@@ -1,12 +1,4 @@
-export {
-  releaseDirPaths,
-  releaseDir,
-  stagingDir,
-  STAGING_PREFIX,
-  TRASH_PREFIX,
-  CURRENT_TMP_PREFIX,
-  type ReleaseDirPaths,
-} from './paths.js';
+export { releaseDirPaths, releaseDir, stagingDir, CURRENT_TMP_PREFIX, type ReleaseDirPaths } from './paths.js';
 export { pointCurrentAt, removeCurrent, readCurrent, resolveCurrent } from './current-link.js';
 export { fsyncDir, writeFileAtomic, writeFileDurable, isAtomicWriteTemp } from './durable-write.js';
 export { releaseExists, removeRelease, removeTrash, removeStaging } from './release-store.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_RETRY, RETRYABLE_STATUSES, parseRetryAfter, retryDelay } from '../src/index.js';
+import { DEFAULT_RETRY, RETRYABLE_STATUSES, parseRetryAfter, retryDelay } from '../src/retry-policy.js';
 
 describe('parseRetryAfter', () => {
   it('reads delay-seconds', () => {
@@ -25,18 +25,39 @@ describe('retryDelay', () => {
   const options = { attempts: 4, baseDelayMs: 100, maxDelayMs: 1000 };
 
   it('backs off exponentially with jitter between half and all of the step', () => {
-    assert.equal(retryDelay(1, undefined, options, () => 0), 50);
-    assert.equal(retryDelay(1, undefined, options, () => 1), 100);
-    assert.equal(retryDelay(2, undefined, options, () => 0), 100);
-    assert.equal(retryDelay(3, undefined, options, () => 1), 400);
+    assert.equal(
+      retryDelay(1, undefined, options, () => 0),
+      50,
+    );
+    assert.equal(
+      retryDelay(1, undefined, options, () => 1),
+      100,
+    );
+    assert.equal(
+      retryDelay(2, undefined, options, () => 0),
+      100,
+    );
+    assert.equal(
+      retryDelay(3, undefined, options, () => 1),
+      400,
+    );
   });
   it('never exceeds maxDelayMs of its own accord', () => {
     const many = { attempts: 50, baseDelayMs: 100, maxDelayMs: 1000 };
-    assert.equal(retryDelay(40, undefined, many, () => 1), 1000);
+    assert.equal(
+      retryDelay(40, undefined, many, () => 1),
+      1000,
+    );
   });
   it('treats Retry-After as a floor', () => {
-    assert.equal(retryDelay(1, 1000, options, () => 0.5), 1000);
-    assert.equal(retryDelay(3, 0, options, () => 1), 400);
+    assert.equal(
+      retryDelay(1, 1000, options, () => 0.5),
+      1000,
+    );
+    assert.equal(
+      retryDelay(3, 0, options, () => 1),
+      400,
+    );
   });
   it('gives up when attempts are spent or Retry-After is beyond maxDelayMs', () => {
     assert.equal(retryDelay(4, undefined, options), null);

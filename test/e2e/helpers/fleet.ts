@@ -314,15 +314,27 @@ export class Fleet {
   }
 }
 
-/** A port free right now on loopback (the updater's port must be known at enrollment). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+/** Ports this process has handed out: enrollment does not bind them, so the kernel may offer one again. */
+const handedOut = new Set<number>();
+
+/**
+ * A port free right now on loopback (the updater's port must be known at enrollment), never
+ * one this process handed out before: two ports asked for in a row once came back equal.
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        const bound = typeof address === 'object' && address ? address.port : 0;
+        server.close(() => resolve(bound));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }

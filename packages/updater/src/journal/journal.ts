@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { swarmError } from '@swarm/errors';
-import type { OperationError, OperationKind, OperationOutcome, OperationReport, Release } from '@swarm/protocol';
+import type { OperationKind, OperationOutcome, OperationReport, Release } from '@swarm/protocol';
 import { writeFileDurable, type ProcessIdentity } from '@swarm/release-dir';
 
 /** A release as it appears on the wire and in the journal (wiki/reference/updater-api.md#release-object). */
@@ -28,9 +28,6 @@ export interface InFlightOperation {
   /** A running `install` command, killed by recovery if the updater died during it. */
   readonly install: ProcessIdentity | null;
 }
-
-/** The error part of a history entry. */
-export type HistoryError = OperationError;
 
 /** One finished operation: on the wire, the `lastUpdate` of /health, with this updater's kinds and outcomes. */
 export interface HistoryEntry extends OperationReport {

@@ -9,13 +9,21 @@ import { multipart, type Part } from './multipart.js';
 import type { PkiFixture } from './pki-fixture.js';
 import type { CertifiedKey } from '@swarm/pki';
 
-/** A free TCP port on loopback (for the agent, which must be told its port). */
+/** Ports handed out by {@link freePort}: nothing holds them until an agent binds one. */
+const handedOut = new Set<number>();
+
+/** A free TCP port on loopback (for the agent, which must be told its port), never one handed out before. */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  for (;;) {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 /** Every agent process group a test saw, killed at the end of the file. */
