@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { buildConnector } from 'undici';
+import { buildTlsDialer, type Connector, type ConnectorCallback, type ConnectorOptions } from '@swarm/http';
 import { swarmError } from '@swarm/errors';
 import type { PinBook } from './pin-book.js';
 import type { MasterIdentity, TargetDetails } from './target.js';
@@ -45,15 +45,15 @@ export function createPinnedConnector(
   identity: MasterIdentity,
   pins: PinBook,
   options: PinnedConnectorOptions,
-): buildConnector.connector {
-  const dial = buildConnector({
+): Connector {
+  const dial = buildTlsDialer({
     ca: identity.caPem,
     cert: identity.certPem,
     key: identity.keyPem,
     minVersion: 'TLSv1.2',
     timeout: options.connectTimeoutMs,
     maxCachedSessions: 0,
-  }) as unknown as (opts: buildConnector.Options, cb: buildConnector.Callback) => Socket | undefined;
+  }) as unknown as (opts: ConnectorOptions, cb: ConnectorCallback) => Socket | undefined;
 
   return (opts, callback) => {
     const key = opts.host ?? `${opts.hostname}:${opts.port}`;

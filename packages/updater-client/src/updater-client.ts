@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
-import { Agent } from 'undici';
+import { createHttpAgent } from '@swarm/http';
 import { reviveError, swarmError } from '@swarm/errors';
 import { multipartUpload, checkUploadSource, type MultipartUpload, type UploadSource } from './multipart-upload.js';
 import { PinBook } from './pin-book.js';
@@ -126,7 +126,7 @@ export function createUpdaterClient(identity: MasterIdentity, options: UpdaterCl
   const statusTimeoutMs = options.statusTimeoutMs ?? DEFAULT_STATUS_TIMEOUT_MS;
   const retries: RetryOptions = { ...DEFAULT_RETRY, ...options.retries };
   const pins = new PinBook();
-  const agent = new Agent({
+  const agent = createHttpAgent({
     connect: createPinnedConnector(identity, pins, {
       connectTimeoutMs,
       acceptanceWaitMs: Math.min(ACCEPTANCE_WAIT_MS, connectTimeoutMs),

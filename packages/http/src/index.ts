@@ -1,0 +1,11 @@
+export {
+  buildTlsDialer,
+  createHttpAgent,
+  type Connector,
+  type ConnectorCallback,
+  type ConnectorOptions,
+  type HttpAgent,
+  type HttpAgentOptions,
+  type HttpResponse,
+  type TlsDialOptions,
+} from './http-agent.js';
