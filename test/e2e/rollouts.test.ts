@@ -306,11 +306,15 @@ describe('swarm update / status / releases / rollback / history on a real fleet 
   // State: every host on v2, prev v1.
   it('history shows a rollout whose CLI was SIGKILLed mid-way as interrupted', async () => {
     const cli = fleet.spawnCli(['update', '--host', 'h1', '--tree', trees.slow, '--json']);
-    // Mid-rollout: the operation is recorded and h1 is busy installing the slow release.
-    const running = await waitFor('the slow rollout to be recorded and h1 busy', async () => {
+    // Mid-rollout: the operation is recorded and h1 is running the slow release's install
+    // step — the upload is complete, so what the kill cuts is the wait for the answer. (Killed
+    // earlier, the CLI can die between its /health and its POST, or mid-upload: other tests
+    // cover those; this one is about the record of a CLI that died while a host worked.)
+    const running = await waitFor('the slow rollout to be recorded and h1 installing', async () => {
       if (cli.child.exitCode !== null) throw new Error(`the CLI exited early: ${(await cli.done).stderr}`);
       const [op] = (await fleet.swarmJson<OperationJson[]>(['history'])).json;
-      return op?.release?.version === '4.0.0' && op.status === 'running' && (await fleet.health('h1')).busy && op;
+      const h = await fleet.health('h1');
+      return op?.release?.version === '4.0.0' && op.status === 'running' && h.operation?.phase === 'install' && op;
     });
     cli.child.kill('SIGKILL');
     assert.equal((await cli.done).signal, 'SIGKILL');
@@ -326,10 +330,16 @@ describe('swarm update / status / releases / rollback / history on a real fleet 
     assert.match(table.stdout, new RegExp(`^${running.id}\\s.*\\binterrupted\\b`, 'm'));
 
     // The updater finishes (the install fails) by itself; h1 stays on v2.
-    const health = await waitFor('h1 to finish the orphaned update', async () => {
-      const h = await fleet.health('h1');
-      return !h.busy && h;
-    });
+    const health = await waitFor(
+      'h1 to finish the orphaned update',
+      async () => {
+        const h = await fleet.health('h1');
+        // Busy: say where, so that a timeout names the step that did not end.
+        if (h.busy) throw new Error(`still busy: ${JSON.stringify(h.operation)}`);
+        return h;
+      },
+      { timeoutMs: 45_000 },
+    );
     assert.equal(health.active?.id, ids.v2);
   });
 

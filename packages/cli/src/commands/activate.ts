@@ -1,8 +1,6 @@
-import { Option } from 'commander';
 import { swarmError } from '@swarm/errors';
 import type { Registry } from '@swarm/inventory';
 import {
-  DEFAULT_POLICY,
   openHome,
   planRollout,
   prepareRelease,
@@ -11,7 +9,7 @@ import {
 } from '@swarm/master';
 import { createUpdaterClient } from '@swarm/updater-client';
 import { addGateOptions, withGates, type GateFlags } from '../options/gate-options.js';
-import { addTargetOptions, parseCount, selectTargets } from '../options/rollout-options.js';
+import { addPolicyOptions, addTargetOptions, selectTargets } from '../options/rollout-options.js';
 import { formatTable } from '../output/table.js';
 import type { RegisterCommand } from '../program.js';
 import { runLive } from '../rollout-output/run-live.js';
@@ -48,26 +46,13 @@ export const registerActivate: RegisterCommand = (program, ctx, exit) => {
         'option it activates the release of the most recent `swarm update --stage-only` rollout. A host that\n' +
         'does not hold it staged is failed with SWARM_ERR_NOTHING_STAGED; a host already running it is up_to_date.',
     );
-  addGateOptions(addTargetOptions(command))
-    .option('--sha256 <hex>', 'the staged release to activate, by digest')
-    .option('--tree <dir>', 'the staged release to activate, as the tree it was packed from')
-    .option('--tarball <file>', 'the staged release to activate, as its tarball')
-    .option('--dry-run', 'ask every host /health and print the plan; change nothing', false)
-    .addOption(
-      new Option('--concurrency <n>', 'hosts in flight at once after the canaries')
-        .argParser(parseCount('--concurrency', 1))
-        .default(DEFAULT_POLICY.concurrency),
-    )
-    .addOption(
-      new Option('--canary <n>', 'hosts that go first, alone')
-        .argParser(parseCount('--canary', 0))
-        .default(DEFAULT_POLICY.canary),
-    )
-    .addOption(
-      new Option('--max-failures <n>', 'stop starting hosts once more than N failed (whole rollout)')
-        .argParser(parseCount('--max-failures', 0))
-        .default(DEFAULT_POLICY.maxFailures),
-    )
+  addPolicyOptions(
+    addGateOptions(addTargetOptions(command))
+      .option('--sha256 <hex>', 'the staged release to activate, by digest')
+      .option('--tree <dir>', 'the staged release to activate, as the tree it was packed from')
+      .option('--tarball <file>', 'the staged release to activate, as its tarball')
+      .option('--dry-run', 'ask every host /health and print the plan; change nothing', false),
+  )
     .option('--json', 'print { release, results } as JSON', false)
     .addHelpText(
       'after',

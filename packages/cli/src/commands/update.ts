@@ -1,8 +1,6 @@
-import { Option } from 'commander';
 import { createUpdaterClient } from '@swarm/updater-client';
 import { swarmError } from '@swarm/errors';
 import {
-  DEFAULT_POLICY,
   openHome,
   planRollout,
   prepareRelease,
@@ -10,7 +8,7 @@ import {
   type RolloutPlan,
 } from '@swarm/master';
 import { addGateOptions, withGates, type GateFlags } from '../options/gate-options.js';
-import { addTargetOptions, parseCount, selectTargets } from '../options/rollout-options.js';
+import { addPolicyOptions, addTargetOptions, selectTargets } from '../options/rollout-options.js';
 import { formatTable } from '../output/table.js';
 import type { RegisterCommand } from '../program.js';
 import { runLive } from '../rollout-output/run-live.js';
@@ -43,27 +41,21 @@ export const registerUpdate: RegisterCommand = (program, ctx, exit) => {
         'started (the rest are `skipped`). Hosts already on the digest are `up_to_date` unless --force.\n' +
         'First Ctrl-C: start no new host; second Ctrl-C: abort the hosts in flight too.',
     );
-  addGateOptions(addTargetOptions(command))
-    .option('--tree <dir>', 'release tree to pack once for the whole rollout (default: the current directory)')
-    .option('--tarball <file>', 'a release tarball packed before (e.g. by swarm pack)')
-    .option('--include-self', "also upgrade each host's updater to this master's version, after the application", false)
-    .option('--self-tarball <file>', 'also upgrade each updater to this updater release (e.g. from swarm pack --self)')
-    .option('--dry-run', 'ask every host /health and print the plan; change nothing', false)
-    .addOption(
-      new Option('--concurrency <n>', 'hosts in flight at once after the canaries')
-        .argParser(parseCount('--concurrency', 1))
-        .default(DEFAULT_POLICY.concurrency),
-    )
-    .addOption(
-      new Option('--canary <n>', 'hosts that go first, alone')
-        .argParser(parseCount('--canary', 0))
-        .default(DEFAULT_POLICY.canary),
-    )
-    .addOption(
-      new Option('--max-failures <n>', 'stop starting hosts once more than N failed (whole rollout)')
-        .argParser(parseCount('--max-failures', 0))
-        .default(DEFAULT_POLICY.maxFailures),
-    )
+  addPolicyOptions(
+    addGateOptions(addTargetOptions(command))
+      .option('--tree <dir>', 'release tree to pack once for the whole rollout (default: the current directory)')
+      .option('--tarball <file>', 'a release tarball packed before (e.g. by swarm pack)')
+      .option(
+        '--include-self',
+        "also upgrade each host's updater to this master's version, after the application",
+        false,
+      )
+      .option(
+        '--self-tarball <file>',
+        'also upgrade each updater to this updater release (e.g. from swarm pack --self)',
+      )
+      .option('--dry-run', 'ask every host /health and print the plan; change nothing', false),
+  )
     .option('--force', 'push even to hosts already on the release', false)
     .option(
       '--stage-only',

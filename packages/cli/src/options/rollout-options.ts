@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { swarmError } from '@swarm/errors';
 import type { HostRecord, Registry } from '@swarm/inventory';
+import { DEFAULT_POLICY } from '@swarm/master';
 
 /** Parse a non-negative integer flag value (commander argParser). */
 export function parseCount(name: string, min: number) {
@@ -21,6 +22,26 @@ export function addTargetOptions(command: Command): Command {
       new Option('--host <name>', 'a host to target (repeat for several; kept in the order given)').argParser(
         (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
       ),
+    );
+}
+
+/** `--concurrency`, `--canary`, `--max-failures` with the engine's defaults, shared by update and activate. */
+export function addPolicyOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--concurrency <n>', 'hosts in flight at once after the canaries')
+        .argParser(parseCount('--concurrency', 1))
+        .default(DEFAULT_POLICY.concurrency),
+    )
+    .addOption(
+      new Option('--canary <n>', 'hosts that go first, alone')
+        .argParser(parseCount('--canary', 0))
+        .default(DEFAULT_POLICY.canary),
+    )
+    .addOption(
+      new Option('--max-failures <n>', 'stop starting hosts once more than N failed (whole rollout)')
+        .argParser(parseCount('--max-failures', 0))
+        .default(DEFAULT_POLICY.maxFailures),
     );
 }
 
