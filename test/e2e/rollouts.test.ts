@@ -330,16 +330,12 @@ describe('swarm update / status / releases / rollback / history on a real fleet 
     assert.match(table.stdout, new RegExp(`^${running.id}\\s.*\\binterrupted\\b`, 'm'));
 
     // The updater finishes (the install fails) by itself; h1 stays on v2.
-    const health = await waitFor(
-      'h1 to finish the orphaned update',
-      async () => {
-        const h = await fleet.health('h1');
-        // Busy: say where, so that a timeout names the step that did not end.
-        if (h.busy) throw new Error(`still busy: ${JSON.stringify(h.operation)}`);
-        return h;
-      },
-      { timeoutMs: 45_000 },
-    );
+    const health = await waitFor('h1 to finish the orphaned update', async () => {
+      const h = await fleet.health('h1');
+      // Busy: say where, so that a timeout names the step that did not end.
+      if (h.busy) throw new Error(`still busy: ${JSON.stringify(h.operation)}`);
+      return h;
+    });
     assert.equal(health.active?.id, ids.v2);
   });
 
