@@ -270,6 +270,56 @@ export const catalogue = {
       'Check free space, inodes and permissions of the install directory (the message names the path and the system error); nothing was activated.',
   },
 
+  // --- OCI registries and release artifacts ----------------------------------------------
+  SWARM_ERR_REGISTRY_UNREACHABLE: {
+    status: 502,
+    exit: 1,
+    message: 'the OCI registry could not be reached or kept failing',
+    remedy:
+      'Check that the registry is up and reachable from this machine (address, port, firewall, its TLS certificate: --registry-ca); swarm retried with back-off until --registry-timeout. Nothing was installed.',
+  },
+  SWARM_ERR_REGISTRY_NOT_FOUND: {
+    status: 502,
+    exit: 1,
+    message: 'the OCI registry has no such repository, manifest or blob',
+    remedy: 'Check the reference (registry, repository, tag or digest); publish the release with `swarm publish` first.',
+  },
+  SWARM_ERR_REGISTRY_DENIED: {
+    status: 502,
+    exit: 1,
+    message: 'the OCI registry refused the credentials',
+    remedy:
+      'Give a login with pull (or push) rights for the repository in the --registry-auth file (a Docker config.json: auths.<host>.auth = base64 of user:password).',
+  },
+  SWARM_ERR_REGISTRY_PROTOCOL: {
+    status: 502,
+    exit: 1,
+    message: 'the OCI registry answered outside the distribution protocol',
+    remedy:
+      'Check that the address is an OCI distribution (v2) registry and not a proxy or web server; the message says what it answered.',
+  },
+  SWARM_ERR_ARTIFACT_DIGEST_MISMATCH: {
+    status: 422,
+    exit: 1,
+    message: 'content from the registry does not match its digest',
+    remedy:
+      'The registry or something between it and this host served other bytes than the digest names; nothing of it was used. Publish again, and check the registry and any cache in front of it.',
+  },
+  SWARM_ERR_ARTIFACT_INVALID: {
+    status: 422,
+    exit: 1,
+    message: 'the artifact is not a swarm release',
+    remedy:
+      'Publish the release with `swarm publish` (an OCI manifest with artifactType application/vnd.swarm.release.v1 and the release tarball as its first layer); the message names what is wrong.',
+  },
+  SWARM_ERR_ARTIFACT_TOO_LARGE: {
+    status: 413,
+    exit: 1,
+    message: 'the artifact layer exceeds the updater upload cap',
+    remedy:
+      'Make the release smaller, or raise the cap with `swarm updater --max-upload-bytes` (SWARM_MAX_UPLOAD_BYTES); the download was stopped at the cap.',
+  },
+
   // --- applying a release on a worker ----------------------------------------------------
   SWARM_ERR_RELEASE_INSTALL_FAILED: {
     status: 409,

@@ -9,3 +9,4 @@ export {
   type HttpResponse,
   type TlsDialOptions,
 } from './http-agent.js';
+export { DROPPED_CODES, SILENCE_CODES, UNREACHABLE_CODES, errorCode } from './connection-errors.js';

@@ -104,7 +104,9 @@ export async function issueCertificate(options: IssueOptions): Promise<Certified
     options.validityDays ?? LEAF_VALIDITY_DAYS,
   );
   cert.setSubject([
-    { name: 'commonName', value: commonName(role, options.host) },
+    // UTF8String (RFC 5280 §4.1.2.6): `updater@h1` is not a PrintableString (no `@`), which
+    // node-forge would write by default and strict parsers (Go's crypto/x509) refuse.
+    { name: 'commonName', value: commonName(role, options.host), valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class },
     { name: 'organizationName', value: 'swarm' },
   ]);
   cert.setIssuer(caCert.subject.attributes);

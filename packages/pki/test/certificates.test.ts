@@ -86,6 +86,19 @@ describe('createCa and issueCertificate', () => {
     assert.equal(spiffeId(TD, 'master'), 'spiffe://fleet.test/master');
   });
 
+  it('writes the CN as a UTF8String, which strict parsers (Go crypto/x509) accept with its @', () => {
+    // The CN attribute: OID 2.5.4.3 (06 03 55 04 03), then its value's tag: 0x0c UTF8String,
+    // not 0x13 PrintableString (which cannot hold `@`).
+    for (const [role, leaf] of Object.entries(leaves)) {
+      const der = new X509Certificate(leaf.certPem).raw;
+      const cn = Buffer.from([0x06, 0x03, 0x55, 0x04, 0x03]);
+      const subjectCn = der.lastIndexOf(cn);
+      assert.ok(subjectCn > 0, role);
+      assert.equal(der[subjectCn + cn.length], 0x0c, role);
+    }
+    assert.match(openssl(['asn1parse', '-in', file('updater.crt')]), /UTF8STRING\s*:updater@web-1/);
+  });
+
   it('gives the master clientAuth only, and the server roles serverAuth + clientAuth', () => {
     assert.deepEqual(new X509Certificate(leaves.master.certPem).keyUsage, [EKU_CLIENT]);
     assert.equal(

@@ -1,4 +1,5 @@
 import { isSwarmError, swarmError, type SwarmError } from '@swarm/errors';
+import { DROPPED_CODES, SILENCE_CODES, UNREACHABLE_CODES } from '@swarm/http';
 import type { TargetDetails } from './target.js';
 
 /**
@@ -7,21 +8,6 @@ import type { TargetDetails } from './target.js';
  * connector (nothing has been sent yet: dialling, TLS handshake, pin, acceptance of our
  * certificate) and one for the request that runs on an accepted connection.
  */
-
-// The host could not be reached at all: nothing was sent, retrying later is safe.
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-  'ENETDOWN',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EAI_FAIL',
-  'ETIMEDOUT',
-  'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
 
 // OpenSSL verification results (Node puts them in `err.code`) that mean the server's
 // certificate does not chain to this master's CA.
@@ -53,9 +39,10 @@ const IDENTITY_PROBLEM: Readonly<Record<string, string>> = {
   HOSTNAME_MISMATCH: 'is not issued for the address swarm dialled',
 };
 
-// The peer dropped the connection: during the handshake, that is the worker refusing our
-// certificate (TLS 1.2 fails inside the handshake; TLS 1.3 right after it, see the connector).
-const DROPPED = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED']);
+// A dropped connection during the handshake is the worker refusing our certificate (TLS 1.2
+// fails inside the handshake; TLS 1.3 right after it, see the connector).
+const UNREACHABLE = UNREACHABLE_CODES;
+const DROPPED = DROPPED_CODES;
 
 function codeOf(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
@@ -154,7 +141,7 @@ export function requestError(err: unknown, ctx: RequestContext): unknown {
     ctx.bodySent && action.startsWith('POST')
       ? '; the host may still complete the operation — check `swarm status`'
       : '';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+  if (SILENCE_CODES.has(code)) {
     return swarmError(
       'SWARM_ERR_CLIENT_TIMEOUT',
       `${where(details)} did not answer ${action} within ${ctx.timeoutMs} ms${maybeApplied}`,
