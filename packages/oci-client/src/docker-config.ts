@@ -33,8 +33,9 @@ export function parseDockerConfig(text: string, source: string): RegistryCredent
   let doc: unknown;
   try {
     doc = JSON.parse(text);
-  } catch (err) {
-    throw invalid(source, `it is not JSON: ${(err as Error).message}`);
+  } catch {
+    // Not JSON.parse's message: it quotes the text around the fault, which may be a password.
+    throw invalid(source, 'it is not JSON (check its quotes, commas and braces)');
   }
   if (!isObject(doc)) throw invalid(source, 'it is not a JSON object');
   const auths = doc.auths ?? {};

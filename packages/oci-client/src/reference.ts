@@ -50,6 +50,8 @@ export function parseReference(text: string, what = 'the reference'): ImageRefer
   if (slash === -1) throw bad('no registry host (the part before the first /)');
   const registry = rest.slice(0, slash);
   if (!HOST.test(registry)) throw bad(`${JSON.stringify(registry)} is not a host name or address with an optional port`);
+  const port = /:(\d+)$/.exec(registry)?.[1];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) throw bad(`the port ${port} is not 1-65535`);
   let path = rest.slice(slash + 1);
   let tag: string | null = null;
   const colon = path.lastIndexOf(':');
