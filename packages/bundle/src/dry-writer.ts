@@ -30,7 +30,8 @@ export class DryWriter implements EntryWriter {
 
   endFile(): void {
     if (this.chunks !== null && this.found !== undefined) {
-      this.found.text = Buffer.concat(this.chunks).toString('utf8');
+      this.found.bytes = Buffer.concat(this.chunks);
+      this.found.text = this.found.bytes.toString('utf8');
     }
     this.chunks = null;
   }

@@ -24,6 +24,8 @@ export interface InspectResult {
   sha256: string;
   /** Size of the tarball file in bytes, as hashed. */
   size: number;
+  /** `release.json` exactly as the archive holds it (the config blob of a release artifact). */
+  manifestBytes: Buffer;
 }
 
 /**
@@ -60,5 +62,5 @@ export async function inspectRelease(tarballPath: string, options: InspectOption
   signal?.throwIfAborted();
   const manifest = parseFoundManifest(writer.found, path, path);
   const { sha256, size } = result.file!;
-  return { manifest, entries: result.entries, bytes: result.bytes, sha256, size };
+  return { manifest, entries: result.entries, bytes: result.bytes, sha256, size, manifestBytes: writer.found!.bytes! };
 }

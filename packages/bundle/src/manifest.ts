@@ -160,6 +160,8 @@ export interface FoundManifest {
   size: number;
   /** The content, for a file of at most MAX_MANIFEST_BYTES. */
   text?: string;
+  /** The same content as bytes, exactly as the archive holds them (inspect-release.ts). */
+  bytes?: Buffer;
 }
 
 /**

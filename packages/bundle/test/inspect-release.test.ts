@@ -99,6 +99,8 @@ describe('a valid release', { concurrency: 4 }, () => {
     assert.equal(result.sha256, packed.sha256);
     assert.equal(result.sha256, sha256(await readFile(packed.file)));
     assert.equal(result.size, (await stat(packed.file)).size);
+    // release.json byte for byte, as in the tree (the config blob of a published artifact).
+    assert.ok(result.manifestBytes.equals(await readFile(join(tree, 'release.json'))));
   });
 
   test('the digest covers the whole file, zero padding after the gzip stream included', async () => {
@@ -121,6 +123,7 @@ describe('a valid release', { concurrency: 4 }, () => {
       bytes: Buffer.byteLength(JSON.stringify({ name: 'app', version: '1.0.0', start: ['node', 'x.js'] })),
       sha256: sha256(archive),
       size: archive.length,
+      manifestBytes: Buffer.from(JSON.stringify({ name: 'app', version: '1.0.0', start: ['node', 'x.js'] })),
     });
   });
 });

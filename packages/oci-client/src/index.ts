@@ -12,3 +12,16 @@ export {
   type OciClientOptions,
 } from './oci-client.js';
 export { formatReference, isDigest, parseReference, type ImageReference, type Repository } from './reference.js';
+export {
+  MANIFEST_MEDIA_TYPE,
+  RELEASE_ARTIFACT_TYPE,
+  RELEASE_CONFIG_MEDIA_TYPE,
+  RELEASE_LAYER_MEDIA_TYPE,
+  RELEASE_SIGNATURE_MEDIA_TYPE,
+  TITLE_ANNOTATION,
+  VERSION_ANNOTATION,
+  parseReleaseManifest,
+  releaseManifest,
+  type Descriptor,
+  type ReleaseArtifact,
+} from './release-artifact.js';

@@ -9,6 +9,7 @@ export {
   type OperationError,
   type OperationReport,
 } from './operation-report.js';
+export { parsePullRequest, type PullRequest } from './pull-request.js';
 export { PROTOCOL_VERSION, parseHealth, type AgentStatus, type UpdaterHealth } from './health.js';
 export {
   parseOperationResult,

@@ -3,10 +3,19 @@ import { Option } from 'commander';
 import { createLogger } from '@swarm/log';
 import { readWorkerBundle } from '@swarm/pki';
 import { runSupervisor } from '@swarm/supervisor';
-import { CONFIG_FILE_OPTION, parseUpdaterConfig, runUpdater, updaterArgv, updaterConfigKeys } from '@swarm/updater';
+import { CONFIG_FILE_OPTION, parseUpdaterConfig, runUpdater, updaterArgv, updaterConfigKeys, type ConfigKey } from '@swarm/updater';
 import type { RegisterCommand } from '../program.js';
 import { seedSelfDir } from '../self/seed-self-dir.js';
 import { systemdUnit } from '../self/systemd-unit.js';
+
+/** How each kind of setting is written, in `--help`. */
+const PLACEHOLDERS: Readonly<Record<ConfigKey['type'], string>> = {
+  integer: 'n',
+  listen: 'host:port',
+  path: 'dir',
+  duration: 'duration',
+  hosts: 'host[:port],…',
+};
 import { registerUpdaterState } from './updater-state.js';
 
 /**
@@ -28,7 +37,7 @@ export const registerUpdater: RegisterCommand = (program, ctx, exit) => {
   for (const key of updaterConfigKeys) {
     command.addOption(
       new Option(
-        `${key.flag} <${key.type === 'integer' ? 'n' : key.type === 'listen' ? 'host:port' : 'dir'}>`,
+        `${key.flag} <${key.type === 'path' && !/Dir$|^bundle$/.test(key.key) ? 'file' : PLACEHOLDERS[key.type]}>`,
         `${key.description} [${key.env}; default ${key.defaultText}]`,
       ),
     );

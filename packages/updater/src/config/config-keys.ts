@@ -7,7 +7,7 @@ import { DEFAULT_EXTRACT_LIMITS } from '@swarm/bundle';
  */
 
 /** How a value is written and checked. */
-export type ConfigValueType = 'path' | 'integer' | 'listen';
+export type ConfigValueType = 'path' | 'integer' | 'listen' | 'duration' | 'hosts';
 
 /** A `host:port` listen address (`[v6]:port` for IPv6). */
 export interface ListenAddress {
@@ -66,6 +66,14 @@ export interface UpdaterConfig {
   readonly healthCheckIntervalMs: number;
   /** Operations kept in the journal's history. */
   readonly historyLimit: number;
+  /** Registry logins: a Docker `config.json` (`POST /pull`); null: anonymous pulls only. */
+  readonly registryAuth: string | null;
+  /** CA certificates (PEM) trusted for registries besides the system's. */
+  readonly registryCa: string | null;
+  /** Registries (`HOST[:PORT]`) spoken to over plain HTTP; none unless named. */
+  readonly registryPlainHttp: readonly string[] | null;
+  /** Deadline of one registry call with its retries, in ms (written as a duration: `15m`). */
+  readonly registryTimeout: number;
 }
 
 /** The declaration of one key. */
@@ -251,6 +259,25 @@ const specs = {
     min: 1,
     max: 10_000,
     description: 'operations kept in the history of state.json',
+  },
+  registryAuth: {
+    type: 'path',
+    default: null,
+    description: 'Docker config.json with registry logins (auths.<host>.auth) for POST /pull',
+  },
+  registryCa: { type: 'path', default: null, description: 'PEM CA certificates trusted for registries besides the system CAs' },
+  registryPlainHttp: {
+    type: 'hosts',
+    default: null,
+    defaultText: '(none)',
+    description: 'registries (HOST[:PORT], comma-separated) spoken to over plain HTTP; never implied',
+  },
+  registryTimeout: {
+    type: 'duration',
+    default: 15 * 60_000,
+    defaultText: '15m',
+    min: 1_000,
+    description: 'deadline of one registry call, retries with back-off included (500ms, 30s, 15m, 1h)',
   },
 } as const satisfies Record<keyof UpdaterConfig, KeySpec>;
 

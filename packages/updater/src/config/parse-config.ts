@@ -25,7 +25,7 @@ export interface ParseUpdaterConfigInput {
   readonly cwd?: string;
 }
 
-type Value = string | number | ListenAddress | null;
+type Value = string | number | ListenAddress | readonly string[] | null;
 
 /**
  * Merge and validate the updater's configuration. Every problem of every source is collected
@@ -138,11 +138,32 @@ function parseValue(key: ConfigKey, raw: unknown, base: string): Value | { probl
       if (key.max !== undefined && n > key.max) return { problem: `must be at most ${key.max}` };
       return n;
     }
+    case 'duration': {
+      const ms = typeof raw === 'number' ? raw : typeof raw === 'string' ? parseDuration(raw) : NaN;
+      if (!Number.isSafeInteger(ms)) return { problem: 'must be a duration such as 500ms, 30s, 15m or 1h' };
+      if (key.min !== undefined && ms < key.min) return { problem: `must be at least ${key.min} ms` };
+      return ms;
+    }
+    case 'hosts': {
+      const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : null;
+      if (!list || list.some((h) => typeof h !== 'string')) return { problem: 'must be HOST[:PORT] names, comma-separated' };
+      const hosts = (list as string[]).map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
+      const bad = hosts.find((h) => !/^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/.test(h));
+      return bad === undefined ? hosts : { problem: `${JSON.stringify(bad)} is not HOST[:PORT]` };
+    }
     case 'listen':
       return typeof raw === 'string'
         ? (parseListen(raw) ?? { problem: 'must be HOST:PORT (IPv6 as [ADDR]:PORT), port 0-65535' })
         : { problem: 'must be a HOST:PORT string' };
   }
+}
+
+const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `500ms`, `30s`, `15m`, `1h` (a bare number is milliseconds, as every other *Ms setting); NaN otherwise. */
+function parseDuration(text: string): number {
+  const m = /^\s*(\d+)\s*(ms|s|m|h)?\s*$/.exec(text);
+  return m ? Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms']! : NaN;
 }
 
 /** Parse `host:port` or `[v6]:port`; port 0 asks the OS for a free port (tests). */

@@ -10,6 +10,7 @@ import { releasesRoute } from '../routes/releases-route.js';
 import { rollbackRoute } from '../routes/rollback-route.js';
 import { updateRoute, updateSelfRoute } from '../routes/upload-routes.js';
 import { stageRoute, stagedRoutes } from '../routes/stage-routes.js';
+import { pullRoute } from '../routes/pull-route.js';
 import { errorPlugin } from './error-plugin.js';
 import { identityPlugin, type IdentitySource } from './identity-plugin.js';
 
@@ -54,8 +55,8 @@ export async function buildUpdater(options: BuildUpdaterOptions): Promise<Fastif
     ...(options.identify ? { identify: options.identify } : {}),
   });
 
-  // Only the upload routes read a body, as multipart, and /activate its small JSON body
-  // (stage-routes.ts). Any other body is ignored, never parsed.
+  // Only the upload routes read a body, as multipart, and /activate and /pull their small JSON
+  // bodies (stage-routes.ts, pull-route.ts). Any other body is ignored, never parsed.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
   await app.register(multipart, {
@@ -90,5 +91,6 @@ export async function buildUpdater(options: BuildUpdaterOptions): Promise<Fastif
   await app.register(rollbackRoute, { daemon });
   await app.register(stageRoute, upload);
   await app.register(stagedRoutes, { daemon });
+  await app.register(pullRoute, { daemon, config });
   return app;
 }
