@@ -47,6 +47,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'hosts', load: async () => (await import('./commands/hosts.js')).registerHosts },
   { name: 'status', load: async () => (await import('./commands/status.js')).registerStatus },
   { name: 'pack', load: async () => (await import('./commands/pack.js')).registerPack },
+  { name: 'publish', load: async () => (await import('./commands/publish.js')).registerPublish },
   { name: 'update', load: async () => (await import('./commands/update.js')).registerUpdate },
   { name: 'activate', load: async () => (await import('./commands/activate.js')).registerActivate },
   { name: 'rollback', load: async () => (await import('./commands/rollback.js')).registerRollback },

@@ -46,3 +46,8 @@ export { DEFAULT_GATE_RETRY_MS, DEFAULT_GATE_TIMEOUT_MS, type HostGates } from '
 export { parseWindow, type MaintenanceWindow } from './rollout/maintenance-window.js';
 export { planRollout, type PlannedHost, type RolloutPlan } from './rollout/plan.js';
 export { prepareRelease, type ReleaseSource, type PreparedRelease } from './rollout/release-source.js';
+
+// Registry artifacts: publishing a release to an OCI registry, resolving one to pull.
+export { openRegistryClient, type RegistryAccess } from './artifact/registry-access.js';
+export { publishRelease, type PublishOptions, type PublishResult } from './artifact/publish-release.js';
+export { resolveArtifact, type PulledRelease } from './artifact/resolve-artifact.js';

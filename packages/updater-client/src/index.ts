@@ -2,6 +2,7 @@
 export {
   createUpdaterClient,
   type UpdaterClient,
+  type ArtifactRef,
   type UpdaterClientOptions,
   type CallOptions,
   type HealthOptions,

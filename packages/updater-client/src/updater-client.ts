@@ -97,8 +97,24 @@ export interface UpdaterClient {
   stage(target: UpdaterTarget, options: UploadOptions): Promise<StageAnswer>;
   /** `POST /activate`: activate the staged release with this digest (no transfer). */
   activate(target: UpdaterTarget, sha256: string, options?: CallOptions): Promise<OperationResult>;
+  /**
+   * `POST /pull`: the host fetches the release from an OCI registry by digest and updates
+   * (or, with `stage`, stages) as `/update` (`/stage`) does; the answers are theirs.
+   */
+  pull(target: UpdaterTarget, artifact: ArtifactRef, options?: CallOptions): Promise<OperationResult>;
+  /** `POST /pull` with `"stage": true`: the answer of `/stage`. */
+  pullStaged(target: UpdaterTarget, artifact: ArtifactRef, options?: CallOptions): Promise<StageAnswer>;
   /** Close the dispatcher once in-flight calls are done. */
   close(): Promise<void>;
+}
+
+/** A release artifact on a registry, by digest: what `POST /pull` names. */
+export interface ArtifactRef {
+  /** `HOST[:PORT]` */
+  readonly registry: string;
+  readonly repository: string;
+  /** The manifest's digest, `sha256:<64 hex>`. */
+  readonly digest: string;
 }
 
 interface CallSpec<T> {
@@ -265,6 +281,26 @@ export function createUpdaterClient(identity: MasterIdentity, options: UpdaterCl
         retry: true,
         parse: parseOperationResult,
         json: { sha256 },
+        signal: opts.signal,
+      }),
+    pull: (target, artifact, opts = {}) =>
+      call(target, {
+        method: 'POST',
+        path: '/pull',
+        timeoutMs: requestTimeoutMs,
+        retry: true,
+        parse: parseOperationResult,
+        json: { registry: artifact.registry, repository: artifact.repository, digest: artifact.digest, stage: false },
+        signal: opts.signal,
+      }),
+    pullStaged: (target, artifact, opts = {}) =>
+      call(target, {
+        method: 'POST',
+        path: '/pull',
+        timeoutMs: requestTimeoutMs,
+        retry: true,
+        parse: parseStageAnswer,
+        json: { registry: artifact.registry, repository: artifact.repository, digest: artifact.digest, stage: true },
         signal: opts.signal,
       }),
     rollback: (target, opts = {}) =>

@@ -78,10 +78,11 @@ Exit codes: 0 every host updated or up to date; 1 a host failed, rolled back or 
         const hosts = selectTargets(home.registry, opts);
         let release: ActivationRelease;
         if (opts.tree !== undefined || opts.tarball !== undefined) {
-          prepared = await prepareRelease(
+          const packed = await prepareRelease(
             opts.tarball !== undefined ? { tarball: opts.tarball } : { tree: opts.tree!, exclude: [homeDir] },
           );
-          release = { name: prepared.name, version: prepared.version, sha256: prepared.sha256 };
+          prepared = packed;
+          release = { name: packed.name, version: packed.version, sha256: packed.sha256 };
         } else {
           release = stagedRelease(home.registry, opts.sha256?.toLowerCase());
         }

@@ -2,11 +2,17 @@ import { createUpdaterClient } from '@swarm/updater-client';
 import { swarmError } from '@swarm/errors';
 import {
   openHome,
+  openRegistryClient,
   planRollout,
   prepareRelease,
+  resolveArtifact,
+  type PackedRelease,
   type PreparedRelease,
+  type PulledRelease,
   type RolloutPlan,
 } from '@swarm/master';
+import { formatReference, parseReference } from '@swarm/oci-client';
+import { addRegistryOptions, registryAccess, type RegistryFlags } from '../options/registry-options.js';
 import { addGateOptions, withGates, type GateFlags } from '../options/gate-options.js';
 import { addPolicyOptions, addTargetOptions, selectTargets } from '../options/rollout-options.js';
 import { formatTable } from '../output/table.js';
@@ -14,11 +20,12 @@ import type { RegisterCommand } from '../program.js';
 import { runLive } from '../rollout-output/run-live.js';
 import { selfReleaseTree } from '../self/self-release.js';
 
-interface UpdateOptions extends GateFlags {
+interface UpdateOptions extends GateFlags, RegistryFlags {
   all: boolean;
   host?: string[];
   tree?: string;
   tarball?: string;
+  from?: string;
   includeSelf: boolean;
   selfTarball?: string;
   dryRun: boolean;
@@ -46,6 +53,10 @@ export const registerUpdate: RegisterCommand = (program, ctx, exit) => {
       .option('--tree <dir>', 'release tree to pack once for the whole rollout (default: the current directory)')
       .option('--tarball <file>', 'a release tarball packed before (e.g. by swarm pack)')
       .option(
+        '--from <ref>',
+        'have each host pull the release from an OCI registry: HOST[:PORT]/REPO@sha256:… or HOST[:PORT]/REPO:TAG (resolved once to a digest)',
+      )
+      .option(
         '--include-self',
         "also upgrade each host's updater to this master's version, after the application",
         false,
@@ -62,7 +73,8 @@ export const registerUpdate: RegisterCommand = (program, ctx, exit) => {
       'stage the release on each host (transfer, verify, extract, install) without activating it: outcome staged',
       false,
     )
-    .option('--json', 'print { release, results } as JSON', false)
+    .option('--json', 'print { release, results } as JSON', false);
+  addRegistryOptions(command)
     .addHelpText(
       'after',
       `
@@ -72,13 +84,15 @@ Examples:
   $ swarm update --all --tree ./web --canary 2 --concurrency 8 --max-failures 1
   $ swarm update --all --tree ./web --dry-run
   $ swarm update --all --tree ./web --stage-only   # by day; the same swarm update at night transfers nothing
+  $ swarm update --all --from registry.example:5000/team/web:1.4.2 --registry-auth ~/.docker/config.json
   $ swarm update --all --tree ./web --include-self --json | jq '.results[] | select(.outcome != "updated")'
 
 Exit codes: 0 every host updated (staged, with --stage-only) or up to date; 1 a host failed, rolled back or was skipped; 2 usage error.`,
     )
     .action(async (opts: UpdateOptions, cmd) => {
-      if (opts.tree && opts.tarball)
-        throw swarmError('SWARM_ERR_USAGE_INVALID', '--tree and --tarball cannot be used together');
+      if ([opts.tree, opts.tarball, opts.from].filter((v) => v !== undefined).length > 1)
+        throw swarmError('SWARM_ERR_USAGE_INVALID', 'give at most one of --tree, --tarball and --from');
+      const from = opts.from !== undefined ? parseReference(opts.from, '--from') : null;
       if (opts.includeSelf && opts.selfTarball)
         throw swarmError('SWARM_ERR_USAGE_INVALID', '--include-self and --self-tarball cannot be used together');
       if (opts.stageOnly && (opts.includeSelf || opts.selfTarball))
@@ -91,10 +105,26 @@ Exit codes: 0 every host updated (staged, with --stage-only) or up to date; 1 a 
       const prepared: PreparedRelease[] = [];
       try {
         const hosts = selectTargets(home.registry, opts);
-        const release = await prepareRelease(
-          opts.tarball ? { tarball: opts.tarball } : { tree: opts.tree ?? '.', exclude: [homeDir] },
-        );
-        prepared.push(release);
+        let release: PackedRelease;
+        let pulled: PulledRelease | null = null;
+        if (from) {
+          const oci = await openRegistryClient(registryAccess(opts, ctx));
+          let resolved: PulledRelease;
+          try {
+            resolved = await resolveArtifact(oci, from);
+          } finally {
+            await oci.close();
+          }
+          pulled = resolved;
+          release = resolved;
+          ctx.note(`${formatReference(from)} is ${resolved.from}: every host pulls that digest`);
+        } else {
+          const packed = await prepareRelease(
+            opts.tarball ? { tarball: opts.tarball } : { tree: opts.tree ?? '.', exclude: [homeDir] },
+          );
+          prepared.push(packed);
+          release = packed;
+        }
         const self = opts.includeSelf
           ? await prepareRelease({ tree: selfReleaseTree() })
           : opts.selfTarball
@@ -121,12 +151,12 @@ Exit codes: 0 every host updated (staged, with --stage-only) or up to date; 1 a 
               policy,
               ...(opts.window ? { windows: opts.window } : {}),
             });
-            if (opts.json) ctx.printJson(plan);
-            else ctx.print(planTable(plan));
+            if (opts.json) ctx.printJson(pulled ? { ...plan, from: pulled.from } : plan);
+            else ctx.print(`${pulled ? `from ${pulled.from}\n` : ''}${planTable(plan)}`);
             return;
           }
           ctx.note(
-            `release ${release.name} ${release.version} sha256 ${release.sha256} (${release.size} bytes) → ${hosts.length} host(s)`,
+            `release ${release.name} ${release.version} sha256 ${release.sha256} (${release.size} bytes) → ${hosts.length} host(s)${pulled ? ', pulled by each from the registry' : ''}`,
           );
           await runLive(
             ctx,

@@ -1,6 +1,6 @@
 import { isSwarmError, swarmError, type SwarmError } from '@swarm/errors';
 import type { Release, UpdaterHealth } from '@swarm/protocol';
-import type { UpdaterClient, UpdaterTarget, UploadSource } from '@swarm/updater-client';
+import type { ArtifactRef, UpdaterClient, UpdaterTarget } from '@swarm/updater-client';
 import type { HostPhase, HostResult, Outcome } from './outcome.js';
 
 /** What every per-host step receives. */
@@ -13,11 +13,20 @@ export interface HostContext {
   readonly onProgress: (bytesSent: number) => void;
 }
 
-/** A release to push: the packed tarball and what `swarm pack` printed about it. */
-export interface PackedRelease extends UploadSource {
+/**
+ * A release to roll out: what `swarm pack` printed about it, and either the packed tarball
+ * to push, or the artifact on an OCI registry each host pulls (`swarm update --from`).
+ */
+export type PackedRelease = {
   readonly name: string;
   readonly version: string;
-}
+  /** The tarball's digest: the release's identity on every host. */
+  readonly sha256: string;
+  readonly size: number;
+} & (
+  | { readonly file: string; readonly artifact?: undefined }
+  | { readonly artifact: ArtifactRef & { readonly tag?: string | null }; readonly file?: undefined }
+);
 
 /** Options of {@link updateHost}. */
 export interface UpdateHostOptions {
@@ -63,10 +72,13 @@ export async function updateHost(ctx: HostContext, options: UpdateHostOptions): 
       // Staged there already: activate it, nothing is transferred a second time.
       const staged = !options.force && health.staged?.sha256 === options.release.sha256;
       try {
-        ctx.onPhase(staged ? 'applying' : 'uploading');
+        ctx.onPhase(staged ? 'applying' : options.release.artifact ? 'pulling' : 'uploading');
+        const release = options.release;
         const body = staged
-          ? await ctx.client.activate(ctx.target, options.release.sha256, { signal: ctx.signal })
-          : await ctx.client.update(ctx.target, upload(options.release, ctx));
+          ? await ctx.client.activate(ctx.target, release.sha256, { signal: ctx.signal })
+          : release.artifact
+            ? await ctx.client.pull(ctx.target, release.artifact, { signal: ctx.signal })
+            : await ctx.client.update(ctx.target, upload(release, ctx));
         active = body.active ?? body.release ?? null;
         changed = true;
       } catch (err) {
@@ -154,8 +166,10 @@ async function stageHost(
   if (!force && health.active?.sha256 === release.sha256) return result('up_to_date', health.active, null);
   if (!force && health.staged?.sha256 === release.sha256) return result('staged', health.active, null);
   try {
-    ctx.onPhase('uploading');
-    const answer = await ctx.client.stage(ctx.target, upload(release, ctx));
+    ctx.onPhase(release.artifact ? 'pulling' : 'uploading');
+    const answer = release.artifact
+      ? await ctx.client.pullStaged(ctx.target, release.artifact, { signal: ctx.signal })
+      : await ctx.client.stage(ctx.target, upload(release, ctx));
     return result(answer.staged ? 'staged' : 'up_to_date', health.active, null);
   } catch (err) {
     return result('failed', health.active, asSwarmError(err));
@@ -233,6 +247,7 @@ export async function rollbackHost(ctx: HostContext): Promise<HostResult> {
 }
 
 function upload(release: PackedRelease, ctx: HostContext) {
+  if (release.file === undefined) throw new Error(`${release.name} ${release.version} has no tarball to push`);
   return {
     file: release.file,
     sha256: release.sha256,

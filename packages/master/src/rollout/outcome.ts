@@ -23,7 +23,7 @@ export interface HostResult {
 }
 
 /** The phases a host goes through, for live progress output. */
-export type HostPhase = 'queued' | 'checking' | 'uploading' | 'applying' | 'rolling-back' | 'done';
+export type HostPhase = 'queued' | 'checking' | 'uploading' | 'pulling' | 'applying' | 'rolling-back' | 'done';
 
 /** Events a rollout emits while it runs (the CLI renders them; logs go to stderr). */
 export type RolloutEvent =

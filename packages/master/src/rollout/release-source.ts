@@ -12,9 +12,10 @@ export type ReleaseSource =
   { readonly tree: string; readonly exclude?: readonly string[] } | { readonly tarball: string };
 
 /** A release ready to push, and the temporary directory to remove when the rollout ends. */
-export interface PreparedRelease extends PackedRelease {
+export type PreparedRelease = PackedRelease & {
+  readonly file: string;
   dispose(): Promise<void>;
-}
+};
 
 /**
  * Make a release ready to push, once for the whole rollout: pack the tree into a temporary

@@ -123,6 +123,8 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutResult
       force: options.force ?? false,
       hosts: options.hosts.map((h) => h.name),
       self: options.self?.version ?? null,
+      // Pulled from a registry: the reference as resolved, digest included (a tag resolved once).
+      from: options.release?.artifact ? pulledFrom(options.release.artifact) : null,
       pid: process.pid,
     },
   });
@@ -235,4 +237,9 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutResult
       error: result.error,
     });
   }
+}
+
+/** `HOST/REPO[:TAG]@sha256:…` of a pulled release. */
+function pulledFrom(artifact: { registry: string; repository: string; digest: string; tag?: string | null }): string {
+  return `${artifact.registry}/${artifact.repository}${artifact.tag ? `:${artifact.tag}` : ''}@${artifact.digest}`;
 }
