@@ -25,7 +25,7 @@ import { curlArgs } from './single-host.mjs';
 const LIB = fileURLToPath(new URL('.', import.meta.url));
 
 /** Run `argv` with `node --import rss-hook`, timing it from spawn to exit. */
-function timedNode(argv, rssFile) {
+export function timedNode(argv, rssFile) {
   return new Promise((resolve, reject) => {
     const began = performance.now();
     const child = spawn(process.execPath, ['--import', join(LIB, 'rss-hook.mjs'), ...argv], {

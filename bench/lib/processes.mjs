@@ -192,9 +192,11 @@ export async function startUpdater({
   logLevel = 'debug',
   useCli,
   bundleUrl,
+  extraFlags = [],
 }) {
   mkdirSync(installDir, { recursive: true });
   const flags = [
+    ...extraFlags,
     '--bundle',
     bundleDir,
     '--install-dir',

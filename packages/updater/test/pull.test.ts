@@ -123,6 +123,22 @@ describe('POST /pull from a real registry', () => {
     assert.deepEqual(await registry.requests(), [], 'nothing fetched again');
   });
 
+  it('a release the host holds is not downloaded again: the active one is unchanged, a staged one is activated', async () => {
+    const u = await updater(flags());
+    assert.equal((await pull(u, { registry: registry.host, repository: 'team/web', digest: d1 })).status, 200);
+    assert.equal((await pull(u, { registry: registry.host, repository: 'team/web', digest: d2, stage: true })).status, 200);
+    await registry.mark();
+    const same = await pull(u, { registry: registry.host, repository: 'team/web', digest: d1 });
+    assert.equal(same.status, 200, same.text);
+    assert.equal(same.body.outcome, 'unchanged');
+    const staged = await pull(u, { registry: registry.host, repository: 'team/web', digest: d2 });
+    assert.equal(staged.status, 200, staged.text);
+    assert.equal(staged.body.outcome, 'updated');
+    assert.equal(staged.body.active.id, idOf(v2));
+    const fetched = await registry.requests();
+    assert.ok(fetched.length > 0 && fetched.every((r) => r.includes('/manifests/')), `only manifests were fetched:\n${fetched.join('\n')}`);
+  });
+
   it('without a digest, or with a tag only, or not JSON: 400, nothing fetched, nothing changed', async () => {
     const u = await updater(flags());
     assert.equal((await pull(u, { registry: registry.host, repository: 'team/web', digest: d1 })).status, 200);

@@ -56,6 +56,10 @@ export async function updateHost(ctx: HostContext, options: UpdateHostOptions): 
     error: error ? { code: error.code, message: error.message } : null,
   });
 
+  if (options.release?.artifact && !options.force && !options.self) {
+    return pullHost(ctx, options.release.artifact, options.stageOnly === true, result);
+  }
+
   let health: UpdaterHealth;
   try {
     ctx.onPhase('checking');
@@ -148,6 +152,33 @@ export async function activateHost(
     const error = asSwarmError(err);
     const outcome = error.code === 'SWARM_ERR_RELEASE_PROBE_FAILED' ? 'rolled_back' : 'failed';
     return result(outcome, releaseIn(error.details.active) ?? health.active, error);
+  }
+}
+
+/**
+ * `swarm update --from` on one host, in one request: POST /pull, and the host decides — it
+ * answers `unchanged` for the release it runs, activates one it holds (staged or retained)
+ * after reading only the manifest, else pulls the layer. No GET /health first: a host costs
+ * the master one mTLS connection (wiki/registry-pull.md#what-the-master-sends).
+ */
+async function pullHost(
+  ctx: HostContext,
+  artifact: ArtifactRef,
+  stage: boolean,
+  result: (outcome: Outcome, release: Release | null, error: SwarmError | null) => HostResult,
+): Promise<HostResult> {
+  ctx.onPhase('pulling');
+  try {
+    if (stage) {
+      const answer = await ctx.client.pullStaged(ctx.target, artifact, { signal: ctx.signal });
+      return result(answer.staged ? 'staged' : 'up_to_date', null, null);
+    }
+    const body = await ctx.client.pull(ctx.target, artifact, { signal: ctx.signal });
+    return result(body.outcome === 'unchanged' ? 'up_to_date' : 'updated', body.active ?? body.release ?? null, null);
+  } catch (err) {
+    const error = asSwarmError(err);
+    const outcome = error.code === 'SWARM_ERR_RELEASE_PROBE_FAILED' ? 'rolled_back' : 'failed';
+    return result(outcome, releaseIn(error.details.active), error);
   }
 }
 

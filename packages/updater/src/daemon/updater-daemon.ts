@@ -12,7 +12,7 @@ import type { UpdaterConfig } from '../config/config-keys.js';
 import { acquireInstallLock, type InstallLock } from '../lock/install-lock.js';
 import { healthCheckFor } from '../probe/probe-agent.js';
 import type { UploadReceiver } from '../receive/receive-upload.js';
-import { releaseDir } from '@swarm/release-dir';
+import { releaseDir, releaseExists } from '@swarm/release-dir';
 import { installLayout, type InstallLayout } from '../install-dir/install-layout.js';
 import { Journal, type HistoryEntry, type ReleaseRecord } from '../journal/journal.js';
 import type { LifecycleContext, OperationResult } from '../operations/lifecycle-context.js';
@@ -164,6 +164,16 @@ export class UpdaterDaemon {
   /** POST /stage: receive, verify, extract, install; kept as the staged release. */
   stage(receive: UploadReceiver): Promise<StageResult> {
     return this.runner.run('stage', (op) => runStage(this.ctx, op, receive));
+  }
+
+  /**
+   * True when this host holds a committed release with this digest (active, prev, staged or
+   * retained) whose directory is there: a pull of it needs its manifest only. Asked from inside
+   * an operation's receive step, so no prune runs meanwhile.
+   */
+  async holds(sha256: string): Promise<boolean> {
+    const known = this.ctx.journal.current.releases.find((r) => r.sha256 === sha256);
+    return known !== undefined && (await releaseExists(this.ctx.layout, known.id));
   }
 
   /** POST /activate: activate the staged release with this digest. */

@@ -21,6 +21,11 @@ export interface PullOptions {
   readonly config: Pick<UpdaterConfig, 'maxUploadBytes' | 'registryAuth' | 'registryCa' | 'registryPlainHttp' | 'registryTimeout'>;
   /** Called once, when the first bytes of the tarball are on their way to disk. */
   readonly onFirstBytes?: () => void;
+  /**
+   * True when the host already holds a release with this tarball digest: its layer is then not
+   * downloaded (the lifecycle reuses the release, or answers `unchanged` for the active one).
+   */
+  readonly holds?: (sha256: string) => Promise<boolean>;
 }
 
 /**
@@ -62,6 +67,11 @@ export function pullRelease(request: PullRequest, options: PullOptions): UploadR
           { maxUploadBytes: config.maxUploadBytes, size: layer.size },
         );
       }
+      const sha256 = layer.digest.slice('sha256:'.length);
+      if (await options.holds?.(sha256)) {
+        // Held already: what an upload of it would have declared and received, without the bytes.
+        return { declared: { sha256, size: layer.size }, sha256, bytes: layer.size, file };
+      }
       const blob = await client.getBlob(ref, layer.digest, { ...call, maxBytes: config.maxUploadBytes });
       const hash = createHash('sha256');
       let bytes = 0;
@@ -75,7 +85,7 @@ export function pullRelease(request: PullRequest, options: PullOptions): UploadR
       });
       await pipeline(blob, meter, createWriteStream(file, { flags: 'wx', mode: 0o600 }), { signal });
       return {
-        declared: { sha256: layer.digest.slice('sha256:'.length), size: layer.size },
+        declared: { sha256, size: layer.size },
         sha256: hash.digest('hex'),
         bytes,
         file,

@@ -45,7 +45,11 @@ export async function pullRoute(
       } catch (err) {
         throw swarmError('SWARM_ERR_UPDATER_BAD_REQUEST', `POST /pull: ${(err as Error).message}`);
       }
-      const receive = pullRelease(request, { config, onFirstBytes: () => faultPoint('during:receive') });
+      const receive = pullRelease(request, {
+        config,
+        onFirstBytes: () => faultPoint('during:receive'),
+        holds: (sha256) => daemon.holds(sha256),
+      });
       return request.stage ? daemon.stage(receive) : daemon.update(receive);
     },
   );
