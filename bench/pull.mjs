@@ -21,12 +21,15 @@ import { median } from './lib/stats.mjs';
 import { packVersions, writeTree } from './lib/workload.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const HELP = `Usage: node bench/pull.mjs [--hosts N] [--concurrency LIST] [--pairs N] [--workload fleet|small] [--json]
+const HELP = `Usage: node bench/pull.mjs [--hosts N] [--concurrency LIST] [--pairs N] [--workload fleet|small]
+                          [--uplink-mbit N] [--json]
 
 A fleet of N real updaters (default 30) updated by push (swarm update --tarball) and by pull
 (swarm update --from, from a real docker-registry with TLS and htpasswd), interleaved, at each
 concurrency (default 4,8), --pairs times each (default 2). Prints wall times, their ratio, and
-the bytes the master sent per host in each mode. Needs docker-registry and htpasswd.`;
+the bytes the master sent per host in each mode. --uplink-mbit N gives the master's link to the
+hosts that rate (the registry's is not limited): loopback has no uplink to saturate otherwise.
+Needs docker-registry and htpasswd.`;
 
 const { values: args } = parseArgs({
   options: {
@@ -34,6 +37,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '4,8' },
     pairs: { type: 'string', default: '2' },
     workload: { type: 'string', default: 'fleet' },
+    'uplink-mbit': { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -48,14 +52,39 @@ const pairs = Number(args.pairs);
 const started = performance.now();
 const log = (line) => process.stderr.write(`[bench:pull ${((performance.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
 
+/**
+ * The master's uplink, shared by every relay: with `--uplink-mbit`, the bytes the master sends
+ * to the hosts pass at most at that rate (a token bucket; the registry's own link is not
+ * throttled — in pull mode the bytes travel there, which is the point).
+ */
+const uplink = {
+  bitsPerMs: args['uplink-mbit'] ? Number(args['uplink-mbit']) * 1000 : null,
+  nextFree: 0,
+  /** When a chunk of `bytes` may leave. */
+  reserve(bytes) {
+    const now = performance.now();
+    this.nextFree = Math.max(now, this.nextFree) + (bytes * 8) / this.bitsPerMs;
+    return this.nextFree - now;
+  },
+};
+
 /** A TCP relay in front of one updater: counts the bytes the client sends through it. */
 function relay(targetPort) {
   const counter = { bytes: 0, connections: 0 };
   const server = createServer((client) => {
     counter.connections++;
     const upstream = createConnection({ host: '127.0.0.1', port: targetPort });
-    client.on('data', (chunk) => (counter.bytes += chunk.length));
-    client.pipe(upstream);
+    client.on('data', (chunk) => {
+      counter.bytes += chunk.length;
+      const wait = uplink.bitsPerMs ? uplink.reserve(chunk.length) : 0;
+      if (wait < 1) return void upstream.write(chunk);
+      client.pause();
+      setTimeout(() => {
+        upstream.write(chunk);
+        client.resume();
+      }, wait);
+    });
+    client.on('end', () => upstream.end());
     upstream.pipe(client);
     const close = () => {
       client.destroy();
@@ -180,15 +209,25 @@ try {
     };
   });
   const report = {
-    meta: { date: new Date().toISOString(), cpus: cpus().length, node: process.version, hosts: N, workload: args.workload, tarballBytes: packed[0].size },
+    meta: {
+      date: new Date().toISOString(),
+      cpus: cpus().length,
+      node: process.version,
+      hosts: N,
+      workload: args.workload,
+      tarballBytes: packed[0].size,
+      uplinkMbit: args['uplink-mbit'] ? Number(args['uplink-mbit']) : null,
+    },
     rows,
     summary,
   };
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench/results/latest-pull.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const name = `latest-pull-${args.workload}${args['uplink-mbit'] ? `-${args['uplink-mbit']}mbit` : ''}.json`;
+  writeFileSync(join(ROOT, 'bench/results', name), `${JSON.stringify(report, null, 2)}\n`);
   if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
-    process.stdout.write(`pull against push: ${N} updaters, ${args.workload} release of ${packed[0].size} bytes, ${pairs} pair(s) per concurrency\n\n`);
+    const link = args['uplink-mbit'] ? `, master uplink ${args['uplink-mbit']} Mbit/s` : ', loopback (no uplink limit)';
+    process.stdout.write(`pull against push: ${N} updaters, ${args.workload} release of ${packed[0].size} bytes${link}, ${pairs} pair(s) per concurrency\n\n`);
     process.stdout.write('| concurrency | push (median) | pull (median) | pull/push | master→hosts per host, push | pull |\n| --- | --- | --- | --- | --- | --- |\n');
     for (const s of summary) {
       process.stdout.write(

@@ -2,8 +2,9 @@
 // `npm run demo`: a real local fleet on loopback, driven by the same commands a user types.
 // A master home, three enrolled hosts, three updaters (each a supervisor + updater process
 // pair, with the reference agent), then: roll out agent v1, stage v2 everywhere and activate
-// it (no second transfer), a broken v3 that the canary rolls back and the failure budget
-// stops, and the fleet table. Every step says what it
+// it (no second transfer), publish v2.1 to an OCI registry and have every host pull it (when
+// Debian's docker-registry is installed), a broken v3 that the canary rolls back and the
+// failure budget stops, and the fleet table. Every step says what it
 // proves and checks it; the exit code is 0 only if everything behaved as expected.
 // Every process it started is stopped on exit, on failure and on Ctrl-C.
 // Usage: npm run demo [-- --keep]   (--keep leaves the fleet running and says how to reach it)
@@ -13,6 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const swarmBin = join(root, 'packages/cli/bin/swarm.js');
@@ -22,6 +24,8 @@ const work = mkdtempSync(join(tmpdir(), 'swarm-demo-'));
 const home = join(work, 'master');
 const started = Date.now();
 const children = [];
+/** The OCI registry of the pull step, when docker-registry is installed. */
+let registry = null;
 
 const say = (line) => process.stdout.write(`${line}\n`);
 const step = (title) => say(`\n\x1b[1m▶ ${title}\x1b[0m  (${((Date.now() - started) / 1000).toFixed(1)}s)`);
@@ -105,6 +109,12 @@ function cleanup() {
       process.kill(-child.pid, 'SIGKILL');
     } catch {}
   }
+  if (registry) {
+    try {
+      process.kill(registry.pid, 'SIGKILL');
+    } catch {}
+    rmSync(registry.dir, { recursive: true, force: true });
+  }
   rmSync(work, { recursive: true, force: true });
 }
 
@@ -160,6 +170,13 @@ async function main() {
     `3 hosts enrolled, each with its updater pin (${enrolled.map((h) => `${h.name} ${h.updaterFingerprint.slice(0, 12)}…`).join(', ')})`,
   );
 
+  const { registryAvailable, startRegistry } = await tsImport(
+    '../packages/oci-client/test/fixtures/docker-registry.ts',
+    import.meta.url,
+  );
+  if (registryAvailable()) registry = await startRegistry();
+  const registryFlags = registry ? ['--registry-auth', registry.authFile, '--registry-ca', registry.caFile] : [];
+
   step('swarm updater ×3: one supervisor + updater per host, separate processes, mutual TLS on loopback');
   for (const host of hosts) {
     const log = openSync(join(work, `${host}.log`), 'a');
@@ -178,6 +195,7 @@ async function main() {
         `127.0.0.1:${ports[host].updater}`,
         '--healthy-for-ms',
         '800',
+        ...registryFlags,
       ],
       {
         stdio: ['ignore', log, log],
@@ -230,6 +248,26 @@ async function main() {
   );
   proof(`v2 on every host, v1 kept as prev: ${JSON.stringify(outcomes(v2.json))}`);
 
+  let good = '2.0.0';
+  if (registry) {
+    step(`swarm publish, then swarm update --all --from: agent v2.1 pulled by every host from an OCI registry (${registry.host})`);
+    const ref = `${registry.host}/demo/agent:2.1.0`;
+    const published = swarmJson(['publish', ref, '--tree', releaseTree('2.1.0'), ...registryFlags]);
+    expect(published.code === 0, `swarm publish exited ${published.code}:\n${published.stderr}`);
+    proof(`published ${published.json.name} ${published.json.version} as ${published.json.reference}`);
+    const pulled = swarmJson(['update', '--all', '--from', ref, ...registryFlags]);
+    expect(pulled.code === 0, `the pull rollout exited ${pulled.code}:\n${pulled.stderr}`);
+    expect(
+      Object.values(outcomes(pulled.json)).every((o) => o === 'updated'),
+      `v2.1 outcomes: ${JSON.stringify(outcomes(pulled.json))}`,
+    );
+    proof(`the tag resolved once to ${published.json.digest.slice(0, 19)}…; each host pulled it and switched: ${JSON.stringify(outcomes(pulled.json))}`);
+    good = '2.1.0';
+  } else {
+    step('swarm update --from: skipped — docker-registry is not installed');
+    say('  (apt-get install -y --no-install-recommends docker-registry apache2-utils to see hosts pull from an OCI registry)');
+  }
+
   step('swarm update --all: a broken v3 whose health check fails');
   const v3 = swarmJson(['update', '--all', '--tree', releaseTree('3.0.0', { broken: true })]);
   const o3 = outcomes(v3.json);
@@ -246,10 +284,10 @@ async function main() {
   say(indent(table.stdout.trimEnd()));
   const status = swarmJson(['status']).json;
   expect(
-    status.every((s) => s.reachable && s.active?.version === '2.0.0' && s.agent?.healthy),
+    status.every((s) => s.reachable && s.active?.version === good && s.agent?.healthy),
     `fleet state: ${JSON.stringify(status)}`,
   );
-  proof('every host runs v2, its agent healthy; v3 runs nowhere');
+  proof(`every host runs v${good}, its agent healthy; v3 runs nowhere`);
 
   step('swarm history');
   say(indent(swarm(['history', '--limit', '3'], { quiet: true }).stdout.trimEnd()));

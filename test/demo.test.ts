@@ -57,12 +57,14 @@ async function settle(marker: string): Promise<number[]> {
 }
 
 describe('npm run demo', { timeout: 300_000 }, () => {
-  it('rolls out v1 and v2, has the canary roll back a broken v3, prints the fleet, exits 0 and leaves nothing running', async () => {
+  it('rolls out v1 and v2, has every host pull v2.1 from a registry, has the canary roll back a broken v3, prints the fleet, exits 0 and leaves nothing running', async () => {
     const { code, out, work } = await runDemo();
     assert.equal(code, 0, out);
     assert.match(out, /v1 on every host/);
     assert.match(out, /v2 staged on every host; every host still runs v1/);
     assert.match(out, /v2 on every host/);
+    // docker-registry is installed wherever npm test runs (.ci/run installs it).
+    assert.match(out, /each host pulled it and switched: \{"h1":"updated","h2":"updated","h3":"updated"\}/);
     assert.match(out, /the canary h1 failed its probe and rolled back by itself/);
     assert.match(out, /HOST\s+REACHABLE\s+UPDATER/);
     assert.match(out, /demo passed/);

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { rootCertificates } from 'node:tls';
 import { isSwarmError, swarmError } from '@swarm/errors';
 import { createHttpAgent, type HttpAgent, type HttpResponse } from '@swarm/http';
 import { parseChallenge, type Challenge } from './challenge.js';
 import type { RegistryCredentials } from './docker-config.js';
 import type { Repository } from './reference.js';
 import { registryFailure, transportFailure, type FailureContext } from './registry-errors.js';
+import { registrySecureContext } from './trust-store.js';
 
 /** `--registry-timeout`'s default: the deadline of one registry call, retries included. */
 export const DEFAULT_REGISTRY_TIMEOUT_MS = 15 * 60_000;
@@ -109,7 +109,10 @@ class Retryable extends Error {
   }
 }
 
-/** Create a client. One undici agent, keep-alive, TLS verified against the system CAs plus `caPem`. */
+/**
+ * Create a client. One undici agent, keep-alive, TLS verified against the system's CAs (and
+ * Node's, and `NODE_EXTRA_CA_CERTS`) plus `caPem`.
+ */
 export function createOciClient(options: OciClientOptions = {}): OciClient {
   const credentials = options.credentials ?? new Map();
   const plainHttp = new Set((options.plainHttp ?? []).map((h) => h.toLowerCase()));
@@ -117,7 +120,8 @@ export function createOciClient(options: OciClientOptions = {}): OciClient {
   const backoff = options.backoff ?? { firstMs: 250, maxMs: 10_000 };
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   const agent: HttpAgent = createHttpAgent({
-    connect: { ca: options.caPem ? [...rootCertificates, options.caPem] : [...rootCertificates], minVersion: 'TLSv1.2' },
+    // The system's CAs, Node's, NODE_EXTRA_CA_CERTS and --registry-ca, parsed once for the client.
+    connect: { secureContext: registrySecureContext(options.caPem) },
   });
   /** Authorization header values by `registry` (Basic) and `registry scope` (Bearer). */
   const authorizations = new Map<string, string>();

@@ -209,3 +209,47 @@ describe('validation', () => {
     assert.equal(parseListen('[nope]:1'), null);
   });
 });
+
+describe('the registry settings', () => {
+  it('--registry-timeout is a duration with its unit (default 15m), --registry-plain-http a list of HOST[:PORT]', () => {
+    const defaults = parseUpdaterConfig({ flags: required });
+    assert.equal(defaults.registryTimeout, 15 * 60_000);
+    assert.equal(defaults.registryPlainHttp, null);
+    assert.equal(defaults.registryAuth, null);
+    for (const [text, ms] of [
+      ['1500ms', 1500],
+      ['30s', 30_000],
+      ['15m', 900_000],
+      ['2h', 7_200_000],
+      ['1d', 86_400_000],
+    ] as const) {
+      assert.equal(parseUpdaterConfig({ flags: { ...required, registryTimeout: text } }).registryTimeout, ms, text);
+    }
+    const config = parseUpdaterConfig({
+      flags: { ...required, registryPlainHttp: 'Mirror.local:5000, 10.0.0.7', registryAuth: 'auth.json' },
+      cwd: '/etc/swarm',
+    });
+    assert.deepEqual(config.registryPlainHttp, ['mirror.local:5000', '10.0.0.7']);
+    assert.equal(config.registryAuth, '/etc/swarm/auth.json');
+    // From the file: a JSON list, and a number of milliseconds.
+    assert.deepEqual(parseUpdaterConfig({ flags: { ...required, registryPlainHttp: ['a:1'], registryTimeout: 5000 } }).registryPlainHttp, ['a:1']);
+  });
+
+  it('refuses a duration without its unit or under 1 s, and a plain-HTTP entry that is not HOST[:PORT], all at once', () => {
+    assert.throws(
+      () =>
+        parseUpdaterConfig({
+          flags: { ...required, registryTimeout: '900' },
+          env: { SWARM_REGISTRY_PLAIN_HTTP: 'http://mirror:5000' },
+        }),
+      (err: Error & { details?: { problems?: string[] } }) => {
+        assert.ok(hasCode(err, 'SWARM_ERR_CONFIG_INVALID'));
+        const problems = err.details?.problems ?? [];
+        assert.ok(problems.some((p) => /--registry-timeout: must be a duration with its unit/.test(p)), problems.join('\n'));
+        assert.ok(problems.some((p) => /SWARM_REGISTRY_PLAIN_HTTP: "http:\/\/mirror:5000" is not HOST\[:PORT\]/.test(p)), problems.join('\n'));
+        return true;
+      },
+    );
+    assert.throws(() => parseUpdaterConfig({ flags: { ...required, registryTimeout: '500ms' } }), /must be at least 1000 ms/);
+  });
+});

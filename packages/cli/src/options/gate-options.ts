@@ -9,17 +9,17 @@ import {
 } from '@swarm/master';
 import type { CliContext } from '../context.js';
 
-const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** Parse a duration flag: `500ms`, `30s`, `10m`, `1h`, or a bare number of seconds. */
+/** Parse a duration flag: `500ms`, `30s`, `10m`, `1h`, `1d`, or a bare number of seconds. */
 export function parseDuration(name: string) {
   return (value: string): number => {
-    const m = /^(\d+)(ms|s|m|h)?$/.exec(value);
+    const m = /^(\d+)(ms|s|m|h|d)?$/.exec(value);
     const ms = m ? Number(m[1]) * UNITS[m[2] ?? 's']! : Number.NaN;
     if (!Number.isSafeInteger(ms) || ms <= 0) {
       throw swarmError(
         'SWARM_ERR_USAGE_INVALID',
-        `${name} must be a positive duration such as 500ms, 30s, 10m or 1h, not "${value}"`,
+        `${name} must be a positive duration such as 500ms, 30s, 10m, 1h or 1d, not "${value}"`,
       );
     }
     return ms;

@@ -277,7 +277,7 @@ const specs = {
     default: 15 * 60_000,
     defaultText: '15m',
     min: 1_000,
-    description: 'deadline of one registry call, retries with back-off included (500ms, 30s, 15m, 1h)',
+    description: 'deadline of one registry call, retries with back-off included (500ms, 30s, 15m, 1h, 1d)',
   },
 } as const satisfies Record<keyof UpdaterConfig, KeySpec>;
 

@@ -140,7 +140,7 @@ function parseValue(key: ConfigKey, raw: unknown, base: string): Value | { probl
     }
     case 'duration': {
       const ms = typeof raw === 'number' ? raw : typeof raw === 'string' ? parseDuration(raw) : NaN;
-      if (!Number.isSafeInteger(ms)) return { problem: 'must be a duration such as 500ms, 30s, 15m or 1h' };
+      if (!Number.isSafeInteger(ms)) return { problem: 'must be a duration with its unit: 500ms, 30s, 15m, 1h or 1d' };
       if (key.min !== undefined && ms < key.min) return { problem: `must be at least ${key.min} ms` };
       return ms;
     }
@@ -158,12 +158,12 @@ function parseValue(key: ConfigKey, raw: unknown, base: string): Value | { probl
   }
 }
 
-const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** `500ms`, `30s`, `15m`, `1h` (a bare number is milliseconds, as every other *Ms setting); NaN otherwise. */
+/** `500ms`, `30s`, `15m`, `1h`, `1d` (the unit is required; a JSON number in the file is ms); NaN otherwise. */
 function parseDuration(text: string): number {
-  const m = /^\s*(\d+)\s*(ms|s|m|h)?\s*$/.exec(text);
-  return m ? Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms']! : NaN;
+  const m = /^\s*(\d+)\s*(ms|s|m|h|d)\s*$/.exec(text);
+  return m ? Number(m[1]) * DURATION_UNITS[m[2]!]! : NaN;
 }
 
 /** Parse `host:port` or `[v6]:port`; port 0 asks the OS for a free port (tests). */
