@@ -32,7 +32,18 @@ function readBundle(file: string | null): string[] {
   }
 }
 
-/** One TLS context for every connection of a client: the CA list is parsed once. */
-export function registrySecureContext(extraPem: string | undefined): tls.SecureContext {
-  return tls.createSecureContext({ ca: registryTrust(extraPem), minVersion: 'TLSv1.2' });
+let cached: { readonly key: string; readonly context: tls.SecureContext } | null = null;
+
+/**
+ * One TLS context for every connection, kept for the next client with the same trust: parsing
+ * the ~300 certificates of the CA list costs ~100 ms of CPU here, which an updater would
+ * otherwise pay at every pull (it reads `--registry-ca` per pull). A changed `--registry-ca` or
+ * environment makes a new one; the system bundle is read once per process, as Node reads its own.
+ */
+export function registrySecureContext(extraPem: string | undefined, env: NodeJS.ProcessEnv = process.env): tls.SecureContext {
+  const key = JSON.stringify([extraPem ?? '', env.SSL_CERT_FILE ?? '', env.NODE_EXTRA_CA_CERTS ?? '']);
+  if (cached?.key !== key) {
+    cached = { key, context: tls.createSecureContext({ ca: registryTrust(extraPem, env), minVersion: 'TLSv1.2' }) };
+  }
+  return cached.context;
 }

@@ -38,3 +38,14 @@ describe('the CAs a registry is verified against', () => {
     assert.ok(!trust.includes('REGISTRY-CA'));
   });
 });
+
+describe('the TLS context of registry clients', () => {
+  it('is built once for the same trust and again when --registry-ca changes', async () => {
+    const { registrySecureContext } = await import('../src/trust-store.js');
+    const pki = await makeFakePki();
+    const a = registrySecureContext(pki.caPem, {});
+    assert.equal(registrySecureContext(pki.caPem, {}), a, 'the same trust: the same context');
+    const other = registrySecureContext(undefined, {});
+    assert.notEqual(other, a, 'another --registry-ca: another context');
+  });
+});
