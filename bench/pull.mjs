@@ -112,7 +112,9 @@ try {
 
   const tree = join(work, 'trees', args.workload);
   writeTree(args.workload, tree);
-  const versions = Array.from({ length: 1 + 2 * concurrencies.length * pairs }, (_, i) => `3.${i}.0`);
+  // One to install by push and one to pull (both untimed, to warm each path up), then one per
+  // timed rollout.
+  const versions = Array.from({ length: 2 + 2 * concurrencies.length * pairs }, (_, i) => `3.${i}.0`);
   const packed = await packVersions(args.workload, tree, versions, join(work, 'tarballs'));
   log(`${versions.length} versions of ${args.workload} packed (${packed[0].size} bytes each)`);
 
@@ -180,10 +182,14 @@ try {
       masterCpuS: r.rss.cpuS,
     };
   }
+  // Untimed: the first release by push, the second by pull — an updater's first pull pays
+  // once for what its first push paid at install (code paths, the registry's TLS context).
   await rollout('push', 0, 8);
+  await rollout('pull', 1, 8);
+  log('warmed up: one push and one pull rollout, untimed');
 
   const rows = [];
-  let next = 1;
+  let next = 2;
   for (const concurrency of concurrencies) {
     for (let pair = 1; pair <= pairs; pair++) {
       // Alternate which mode goes first, so neither always follows the other.
