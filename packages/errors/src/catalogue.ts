@@ -270,6 +270,41 @@ export const catalogue = {
       'Check free space, inodes and permissions of the install directory (the message names the path and the system error); nothing was activated.',
   },
 
+  // --- release signatures (SPEC §12) -------------------------------------------------------
+  SWARM_ERR_SIGNATURE_MISSING: {
+    status: 422,
+    exit: 1,
+    message: 'the release is not signed, and this host requires a signature',
+    remedy:
+      'Sign the tarball with `swarm sign --key release.key --tarball F` (it writes F.sig, which swarm update sends), or publish with --sign.',
+  },
+  SWARM_ERR_SIGNATURE_INVALID: {
+    status: 422,
+    exit: 1,
+    message: 'the release signature is malformed or does not verify',
+    remedy:
+      'Sign the tarball again with `swarm sign`; the envelope must be the DSSE JSON that swarm sign writes, unchanged.',
+  },
+  SWARM_ERR_SIGNATURE_UNTRUSTED: {
+    status: 422,
+    exit: 1,
+    message: 'the release is signed by a key this host does not trust',
+    remedy:
+      "Sign with a key in the host's --trusted-keys, or add the signer's release.pub there first (key rotation: trust the new key everywhere, then sign with it).",
+  },
+  SWARM_ERR_SIGNATURE_MISMATCH: {
+    status: 422,
+    exit: 1,
+    message: 'the signature is for another release',
+    remedy: 'The signed statement names another digest, size, name or version: sign this very tarball (`swarm sign --tarball F`).',
+  },
+  SWARM_ERR_SIGNATURE_EXPIRED: {
+    status: 422,
+    exit: 1,
+    message: 'the release signature has expired',
+    remedy: 'Sign the release again (`swarm sign --expires DURATION`): an expired statement is refused so an old release cannot be replayed forever.',
+  },
+
   // --- OCI registries and release artifacts ----------------------------------------------
   SWARM_ERR_REGISTRY_UNREACHABLE: {
     status: 502,
