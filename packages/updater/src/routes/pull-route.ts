@@ -7,6 +7,7 @@ import type { UpdaterDaemon } from '../daemon/updater-daemon.js';
 import { faultPoint } from '../operations/fault-point.js';
 import type { OperationResult } from '../operations/lifecycle-context.js';
 import { pullRelease } from '../receive/pull-release.js';
+import { acceptSmallJson } from './json-body.js';
 
 /** The largest `POST /pull` body read: registry, repository (≤ 255) and digest, with room. */
 const PULL_BODY_LIMIT = 4096;
@@ -22,13 +23,7 @@ export async function pullRoute(
   options: { readonly daemon: UpdaterDaemon; readonly config: UpdaterConfig },
 ): Promise<void> {
   const { daemon, config } = options;
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: PULL_BODY_LIMIT }, (_req, body, done) => {
-    try {
-      done(null, JSON.parse(body as string));
-    } catch {
-      done(null, undefined);
-    }
-  });
+  acceptSmallJson(app, PULL_BODY_LIMIT);
   app.post(
     '/pull',
     { config: { role: 'master' }, bodyLimit: PULL_BODY_LIMIT },

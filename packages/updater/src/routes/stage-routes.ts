@@ -6,6 +6,7 @@ import type { OperationResult } from '../operations/lifecycle-context.js';
 import { faultPoint } from '../operations/fault-point.js';
 import { receiveUpload } from '../receive/receive-upload.js';
 import type { UploadRouteOptions } from './upload-routes.js';
+import { acceptSmallJson } from './json-body.js';
 import { uploadGuard } from './upload-guard.js';
 
 /** The largest `POST /activate` body read: `{ "sha256": "<64 hex>" }` with room for whitespace. */
@@ -37,17 +38,7 @@ export async function stageRoute(app: FastifyInstance, options: UploadRouteOptio
  * plugin's own parser: every other route ignores bodies that are not its multipart upload).
  */
 export async function stagedRoutes(app: FastifyInstance, options: { readonly daemon: UpdaterDaemon }): Promise<void> {
-  app.addContentTypeParser(
-    'application/json',
-    { parseAs: 'string', bodyLimit: ACTIVATE_BODY_LIMIT },
-    (_req, body, done) => {
-      try {
-        done(null, JSON.parse(body as string));
-      } catch {
-        done(null, undefined);
-      }
-    },
-  );
+  acceptSmallJson(app, ACTIVATE_BODY_LIMIT);
   app.post(
     '/activate',
     { config: { role: 'master' }, bodyLimit: ACTIVATE_BODY_LIMIT },
