@@ -101,8 +101,18 @@ function relay(targetPort) {
 }
 
 const work = mkdtempSync(join(tmpdir(), 'swarm-bench-pull-'));
-const { startRegistry } = await tsImport('../packages/oci-client/test/fixtures/docker-registry.ts', import.meta.url);
 let registry = null;
+// Ctrl-C or kill: stop the updaters (and their agents) and remove the work directory.
+const onSignal = () => {
+  void stopAll().finally(() => {
+    registry?.stop().catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
+    process.exit(130);
+  });
+};
+process.once('SIGINT', onSignal);
+process.once('SIGTERM', onSignal);
+const { startRegistry } = await tsImport('../packages/oci-client/test/fixtures/docker-registry.ts', import.meta.url);
 const relays = [];
 try {
   const pki = await createBenchPki(work);
