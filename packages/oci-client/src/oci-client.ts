@@ -443,9 +443,19 @@ function verifiedStream(
     },
   });
   res.body.on('error', (err) => out.destroy(bodyFailure(err, o.ctx, o.signal, o.deadline)));
-  out.on('close', () => res.body.destroy());
+  // The deadline's own timer: the request's abort signal is not referenced once the answer
+  // has come, and a signal nothing references may be collected before it fires.
+  const timer = setTimeout(() => out.destroy(pastDeadline(o.ctx)), Math.max(0, o.deadline - Date.now()));
+  out.on('close', () => {
+    clearTimeout(timer);
+    res.body.destroy();
+  });
   res.body.pipe(out);
   return out;
+}
+
+function pastDeadline(ctx: FailureContext): Error {
+  return registryFailure('SWARM_ERR_REGISTRY_UNREACHABLE', ctx, 'it was still sending at the deadline (--registry-timeout); nothing of it is used');
 }
 
 function classify(err: Error): Error {
@@ -496,6 +506,9 @@ async function readCapped(
 ): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
+  // As in verifiedStream: a timer of its own bounds the body by the deadline.
+  const timer =
+    call.deadline === undefined ? undefined : setTimeout(() => res.body.destroy(pastDeadline(ctx)), Math.max(0, call.deadline - Date.now()));
   try {
     for await (const chunk of res.body as AsyncIterable<Buffer>) {
       total += chunk.length;
@@ -508,20 +521,22 @@ async function readCapped(
   } catch (err) {
     if (isSwarmError(err)) throw err;
     throw bodyFailure(err, ctx, call.signal, call.deadline ?? Infinity);
+  } finally {
+    clearTimeout(timer);
   }
   return Buffer.concat(chunks);
 }
 
 /** A body that broke off: at the deadline (a registry that trickles), or on the connection. */
 function bodyFailure(err: unknown, ctx: FailureContext, signal: AbortSignal | undefined, deadline: number): Error {
-  if (!signal?.aborted && Date.now() >= deadline - 50) {
-    return registryFailure('SWARM_ERR_REGISTRY_UNREACHABLE', ctx, 'it was still sending at the deadline (--registry-timeout); nothing of it is used');
-  }
+  if (!signal?.aborted && Date.now() >= deadline - 50) return pastDeadline(ctx);
   return transportFailure(err, ctx, signal);
 }
 
 async function readText(res: HttpResponse, limit: number, ctx: FailureContext): Promise<string> {
-  const bytes = await readCapped(res, limit, () => registryFailure('SWARM_ERR_REGISTRY_PROTOCOL', ctx, `an answer over ${limit} bytes`), ctx);
+  // A small answer (a token, an error body) gets the longest silence of one request, in all.
+  const deadline = Date.now() + SILENCE_MS;
+  const bytes = await readCapped(res, limit, () => registryFailure('SWARM_ERR_REGISTRY_PROTOCOL', ctx, `an answer over ${limit} bytes`), ctx, { deadline });
   return bytes.toString('utf8');
 }
 

@@ -2,11 +2,15 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { isSwarmError, type SwarmError } from '@swarm/errors';
 import { MAX_MANIFEST_BYTES, createOciClient, type OciClient, type OciClientOptions, type Repository } from '../src/index.js';
 import { answer, makeFakePki, startFakeRegistry, type FakePki, type FakeRegistry } from './fixtures/fake-registry.js';
 
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const coded = (code: string, message?: RegExp) => (err: unknown) => {
   assert.ok(isSwarmError(err), `not a SwarmError: ${String(err)}`);
@@ -177,20 +181,27 @@ describe('OCI client against a hostile registry', () => {
     }
   });
 
-  it('a registry that trickles is cut off by the deadline (--registry-timeout)', async () => {
+  it('a registry that trickles is cut off by the deadline (--registry-timeout), garbage collection or not', { timeout: 20_000 }, async () => {
     fake.handler = (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       const timer = setInterval(() => res.write('x'), 100);
       res.on('close', () => clearInterval(timer));
     };
     const slow = make({ timeoutMs: 1000 });
+    // Garbage collection meanwhile: the deadline must not hang on an object nothing holds
+    // (an abort signal alone was collected before it fired, and the pull then never ended).
+    const collector = setInterval(gc, 20);
     try {
       const t0 = Date.now();
-      const stream = await slow.getBlob(repo, sha(Buffer.from('x')), { maxBytes: 1 << 20 });
+      // With a caller's signal too, as the updater passes its operation's: the deadline's
+      // signal is then only a source of a combined one, which holds it weakly.
+      const caller = new AbortController();
+      const stream = await slow.getBlob(repo, sha(Buffer.from('x')), { maxBytes: 1 << 20, signal: caller.signal });
       await assert.rejects(stream.toArray(), coded('SWARM_ERR_REGISTRY_UNREACHABLE', /deadline|--registry-timeout/));
       const took = Date.now() - t0;
       assert.ok(took >= 900 && took <= 2500, `took ${took} ms`);
     } finally {
+      clearInterval(collector);
       await slow.close();
     }
   });

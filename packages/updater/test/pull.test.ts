@@ -329,7 +329,7 @@ describe('POST /pull from a hostile registry', () => {
     }
   });
 
-  it('a registry that trickles: 502 SWARM_ERR_REGISTRY_UNREACHABLE at --registry-timeout', async () => {
+  it('a registry that trickles: 502 SWARM_ERR_REGISTRY_UNREACHABLE at --registry-timeout', { timeout: 30_000 }, async () => {
     const layer = await readFile(v2.file);
     const digest = artifact(layer);
     override = (url, res) => {
